@@ -1,0 +1,111 @@
+"""Shared fixtures: a deterministic fake embedder and a tiny French corpus.
+
+The fake embedder hashes content terms into a fixed number of dimensions, so texts
+sharing words are similar; it needs no model and no network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.corpus import Article, load_articles
+from index.lexical import terms
+from index.store import Index, build_index, load_index
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class FakeEmbedder:
+    def __init__(self, name: str = "fake-hash-64", dim: int = 64) -> None:
+        self._name, self._dim = name, dim
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _one(self, text: str) -> np.ndarray:
+        vector = np.zeros(self._dim, dtype=np.float32)
+        for term in terms(text) or [text.strip().casefold()]:
+            digest = hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest()
+            vector[int.from_bytes(digest[:4], "little") % self._dim] += 1.0 if digest[4] % 2 else -1.0
+        norm = np.linalg.norm(vector)
+        return vector / norm if norm else vector
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        return np.stack([self._one(t) for t in texts]).astype(np.float32)
+
+    def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        self.calls += 1
+        return np.stack([self._one(t) for t in texts]).astype(np.float32)
+
+
+ARTICLES = {
+    "alpha": (
+        " date 2025-10-02 OpenAI signe avec Samsung et SK Hynix\n"
+        "OpenAI a signé mercredi à Séoul des lettres d’intention avec Samsung Electronics et SK Hynix. "
+        "L'accord prévoit jusqu'à 900 000 puces DRAM par mois pour le projet Stargate.\n\n"
+        "Le président sud-coréen Lee Jae-myung assistait à la signature. "
+        "L’entreprise américaine veut aussi construire des centres de données en Corée du Sud."
+    ),
+    "beta": (
+        "Le fonds Stargate réunit SoftBank et Oracle\n"
+        "Le projet Stargate prévoit 500 milliards de dollars d'investissements sur quatre ans. "
+        "SoftBank assure le financement et Oracle fournit l’infrastructure de calcul.\n\n"
+        "Masayoshi Son présidera la structure. Le premier centre de données est construit au Texas."
+    ),
+    "gamma": (
+        " date 2024-01 Sam Altman en Corée\n"
+        "Sam Altman s’est rendu en Corée du Sud le 26 janvier pour rencontrer les dirigeants de Samsung. "
+        "Il a visité l'usine de Pyeongtaek, à 60 kilomètres au sud de Séoul."
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests never reach the network: any outbound connection fails loudly."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("network access in a unit test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+@pytest.fixture
+def articles_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def articles(articles_dir: Path) -> list[Article]:
+    return load_articles(articles_dir)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def built_index(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> Iterator[Index]:
+    root = tmp_path / "index"
+    build_index(articles, fake_embedder, root)
+    yield load_index(root, model=fake_embedder.name)
