@@ -1,0 +1,242 @@
+"""The persisted index: a directory of plain files, swapped in atomically.
+
+Layout under the index root::
+
+    current -> builds/20261123T101500-3f2a9c1b     (symlink, replaced atomically)
+    builds/<id>/manifest.json    model, dimension, corpus hash, counts, settings, build time
+    builds/<id>/articles.jsonl   the articles as indexed (text, title, date, url)
+    builds/<id>/chunks.jsonl     Chunk records with document offsets
+    builds/<id>/sentences.jsonl  Sentence records with document offsets
+    builds/<id>/chunks.faiss     inner-product FAISS index over normalised chunk vectors
+    builds/<id>/sentences.npy    normalised sentence vectors (float32, no pickle)
+
+A build writes a new ``builds/<id>`` and only then repoints ``current``; a failed build
+leaves the previous index untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.chunking import Chunk, Chunker, ChunkingConfig
+from index.corpus import Article
+from index.embedding import Embedder
+from index.errors import IndexIncompatible, IndexNotBuilt
+from index.sentences import Sentence, split_sentences
+
+FORMAT_VERSION = 1
+_KEEP_BUILDS = 2
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    dim: int
+    corpus_hash: str
+    articles: int
+    chunks: int
+    sentences: int
+    chunk_size: int
+    chunk_overlap: int
+    built_at: str
+    build_seconds: float
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        names = {f.name for f in fields(cls)}
+        missing = names - data.keys()
+        if missing:
+            raise IndexIncompatible(f"index manifest lacks {sorted(missing)}: rebuild the index")
+        return cls(**{k: data[k] for k in names})
+
+
+@dataclass
+class Index:
+    """A loaded index. Read-only after loading; shared by every request."""
+
+    path: Path
+    manifest: Manifest
+    articles: dict[str, Article]
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    chunk_index: Any  # faiss.Index
+    sentence_vectors: np.ndarray
+
+    def chunk_vectors(self) -> np.ndarray:
+        return np.asarray(self.chunk_index.reconstruct_n(0, self.chunk_index.ntotal), dtype=np.float32)
+
+
+def corpus_hash(articles: Sequence[Article]) -> str:
+    digest = hashlib.sha256()
+    for article in sorted(articles, key=lambda a: a.doc_id):
+        record = [article.doc_id, article.text, article.title, article.date, article.url]
+        digest.update(json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _write_jsonl(path: Path, records: Iterator[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as source:
+        return [json.loads(line) for line in source if line.strip()]
+
+
+@contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _swap_current(root: Path, build: Path) -> None:
+    link = root / "current"
+    tmp = root / f".current-{os.getpid()}"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(Path("builds") / build.name)
+    tmp.replace(link)
+
+
+def _prune(root: Path) -> None:
+    builds = root / "builds"
+    current = (root / "current").resolve()
+    olds = sorted((p for p in builds.iterdir() if p.is_dir() and p.resolve() != current), key=lambda p: p.name)
+    for old in olds[: max(0, len(olds) - (_KEEP_BUILDS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_index(
+    articles: Sequence[Article],
+    embedder: Embedder,
+    root: Path,
+    chunking: ChunkingConfig | None = None,
+    *,
+    show_progress: bool = False,
+) -> Manifest:
+    """Chunk, embed and persist ``articles`` under ``root``, then make it current."""
+    if not articles:
+        raise ValueError("cannot build an index of no articles")
+    started = time.perf_counter()
+    chunker = Chunker(chunking)
+    chunks = [chunk for article in articles for chunk in chunker.split(article)]
+    sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
+    chunk_vectors = embedder.encode_passages([c.text for c in chunks], show_progress=show_progress)
+    sentence_vectors = embedder.encode_passages([s.text for s in sentences], show_progress=show_progress)
+
+    import faiss
+
+    dense = faiss.IndexFlatIP(chunk_vectors.shape[1])
+    dense.add(chunk_vectors)
+
+    with _build_lock(root):
+        stamp = datetime.now(UTC)
+        build = root / "builds" / f"{stamp:%Y%m%dT%H%M%S%f}-{os.getpid()}"
+        tmp = build.with_name("." + build.name)
+        tmp.mkdir(parents=True)
+        try:
+            _write_jsonl(tmp / "articles.jsonl", ({k: v for k, v in asdict(a).items() if k != "source"} for a in articles))
+            _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+            _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
+            faiss.write_index(dense, str(tmp / "chunks.faiss"))
+            np.save(tmp / "sentences.npy", sentence_vectors, allow_pickle=False)
+            chunk_cfg = chunker.config
+            manifest = Manifest(
+                format_version=FORMAT_VERSION,
+                model=embedder.name,
+                dim=int(chunk_vectors.shape[1]),
+                corpus_hash=corpus_hash(articles),
+                articles=len(articles),
+                chunks=len(chunks),
+                sentences=len(sentences),
+                chunk_size=chunk_cfg.size,
+                chunk_overlap=chunk_cfg.overlap,
+                built_at=stamp.isoformat(timespec="seconds"),
+                build_seconds=round(time.perf_counter() - started, 3),
+            )
+            (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            tmp.rename(build)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _swap_current(root, build)
+        _prune(root)
+    return manifest
+
+
+def read_manifest(root: Path) -> Manifest:
+    current = root / "current"
+    path = current / "manifest.json"
+    if not path.is_file():
+        raise IndexNotBuilt(f"no index at {root}: build it with `qa index build` (or `make index`)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexIncompatible(f"unreadable index manifest {path} ({exc}): rebuild the index") from exc
+    manifest = Manifest.from_dict(data)
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexIncompatible(
+            f"index at {root} has format {manifest.format_version}, this version reads {FORMAT_VERSION}: rebuild the index"
+        )
+    return manifest
+
+
+def check_model(manifest: Manifest, model: str, root: Path) -> None:
+    if manifest.model != model:
+        raise IndexIncompatible(
+            f"the index at {root} was built with model {manifest.model!r} but the service is configured "
+            f"with {model!r}: rebuild it with `qa index build` (or `make index`)"
+        )
+
+
+def load_index(root: Path, *, model: str | None = None) -> Index:
+    """Load the current index; with ``model``, refuse one built by another model."""
+    manifest = read_manifest(root)
+    if model is not None:
+        check_model(manifest, model, root)
+    import faiss
+
+    path = (root / "current").resolve()
+    articles = [Article(**record) for record in _read_jsonl(path / "articles.jsonl")]
+    chunks = [Chunk(**record) for record in _read_jsonl(path / "chunks.jsonl")]
+    sentences = [Sentence(**record) for record in _read_jsonl(path / "sentences.jsonl")]
+    dense = faiss.read_index(str(path / "chunks.faiss"))
+    vectors = np.load(path / "sentences.npy", allow_pickle=False)
+    if dense.ntotal != len(chunks) or len(vectors) != len(sentences) or dense.d != manifest.dim:
+        raise IndexIncompatible(f"index at {path} is inconsistent (counts or dimension differ): rebuild it")
+    return Index(path, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors)
+
+
+def is_up_to_date(root: Path, articles: Sequence[Article], model: str, chunking: ChunkingConfig) -> bool:
+    """True when the current index was built from these articles with this model and chunking."""
+    try:
+        manifest = read_manifest(root)
+    except (IndexNotBuilt, IndexIncompatible):
+        return False
+    return (
+        manifest.model == model
+        and manifest.corpus_hash == corpus_hash(articles)
+        and (manifest.chunk_size, manifest.chunk_overlap) == (chunking.size, chunking.overlap)
+    )
