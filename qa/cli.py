@@ -1,0 +1,147 @@
+"""``qa``: build the index, ask from the terminal, serve the API, run the eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+
+from pydantic import ValidationError
+
+from index.corpus import load_articles
+from index.errors import QAError
+from index.store import build_index, is_up_to_date, read_manifest
+from qa.factory import chunking_config, load_embedder, load_pipeline
+from qa.settings import Settings
+from qa.types import Result
+
+
+def _build(settings: Settings, *, only_if_changed: bool) -> int:
+    articles = load_articles(settings.articles_dir)
+    chunking = chunking_config(settings)
+    embedder = load_embedder(settings)
+    if only_if_changed and is_up_to_date(settings.index_dir, articles, embedder.name, chunking):
+        print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
+        return 0
+    print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
+    manifest = build_index(articles, embedder, settings.index_dir, chunking, show_progress=sys.stderr.isatty())
+    print(
+        f"built {settings.index_dir}: {manifest.articles} articles, {manifest.chunks} chunks, "
+        f"{manifest.sentences} sentences, model {manifest.model}, {manifest.build_seconds:.1f} s"
+    )
+    return 0
+
+
+def _status(settings: Settings) -> int:
+    print(json.dumps(asdict(read_manifest(settings.index_dir)), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _print_result(result: Result) -> None:
+    answer = result.answer
+    if answer is None:
+        print("Réponse : (les articles ne le disent pas)")
+    else:
+        print(f"Réponse : {answer.text}")
+        print(f"  [{answer.doc_id} {answer.start}:{answer.end}, confiance {answer.score:.2f}]")
+        if answer.sentence != answer.text:
+            print(f"  Phrase : {answer.sentence}")
+    print("Sources :")
+    for rank, c in enumerate(result.citations, start=1):
+        title = f" — {c.title}" if c.title else ""
+        snippet = " ".join(c.text.split())
+        print(f"  {rank}. {c.chunk_id}{title} ({c.score:.3f})\n     {snippet[:160]}{'…' if len(snippet) > 160 else ''}")
+    print(f"({result.took_ms:.0f} ms)")
+
+
+def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    pipeline = load_pipeline(settings)
+    result = pipeline.ask(args.question, top_k=settings.top_k if args.top_k is None else args.top_k)
+    if args.json:
+        print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+    else:
+        _print_result(result)
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    host = settings.host if args.host is None else args.host
+    port = settings.port if args.port is None else args.port
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    return 0
+
+
+def _models(settings: Settings) -> int:
+    started = time.perf_counter()
+    embedder = load_embedder(settings)
+    print(f"model {embedder.name} ready (dimension {embedder.dim}, {time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _eval(argv: list[str]) -> int:
+    from eval.run import main as eval_main
+
+    return eval_main(argv)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="qa", description="Extractive question answering over French news articles.")
+    commands = root.add_subparsers(dest="command", required=True)
+    index = commands.add_parser("index", help="build or inspect the index").add_subparsers(dest="action", required=True)
+    index.add_parser("build", help="rebuild the index from the articles folder")
+    index.add_parser("sync", help="rebuild only if the articles, model or chunking changed")
+    index.add_parser("status", help="print the current index manifest")
+    ask = commands.add_parser("ask", help="answer a question from the terminal")
+    ask.add_argument("question")
+    ask.add_argument("--top-k", type=int, default=None, help="number of citations (1-20)")
+    ask.add_argument("--json", action="store_true", help="print the result as JSON")
+    serve = commands.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    commands.add_parser("models", help="build/check the embedding model (offline)")
+    commands.add_parser("eval", help="run the eval suite (options: qa eval -- --help)", add_help=False)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "eval":
+        rest = argv[1:]
+        return _run(lambda: _eval(rest[1:] if rest[:1] == ["--"] else rest))
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"error: bad configuration (QA_* environment variables or .env):\n{exc}", file=sys.stderr)
+        return 2
+    if args.command == "index":
+        action = {
+            "build": lambda: _build(settings, only_if_changed=False),
+            "sync": lambda: _build(settings, only_if_changed=True),
+            "status": lambda: _status(settings),
+        }
+        return _run(action[args.action])
+    if args.command == "ask":
+        return _run(lambda: _ask(settings, args))
+    if args.command == "serve":
+        return _run(lambda: _serve(settings, args))
+    return _run(lambda: _models(settings))
+
+
+def _run(action: Callable[[], int]) -> int:
+    try:
+        return action()
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Building the heavy objects from :class:`Settings`: embedder, index, pipeline."""
+
+from __future__ import annotations
+
+from index.chunking import ChunkingConfig
+from index.embedding import SentenceTransformerEmbedder
+from index.models import resolve_model
+from index.store import check_model, load_index, read_manifest
+from qa.pipeline import Pipeline
+from qa.reader import ReaderConfig
+from qa.settings import Settings
+
+
+def chunking_config(settings: Settings) -> ChunkingConfig:
+    return ChunkingConfig(settings.chunk_size, settings.chunk_overlap)
+
+
+def reader_config(settings: Settings) -> ReaderConfig:
+    return ReaderConfig(max_chunks=settings.reader_chunks, no_answer_threshold=settings.no_answer_threshold)
+
+
+def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """Resolve (building the e5 folder if needed) and load the embedding model."""
+    return SentenceTransformerEmbedder(resolve_model(settings.model, settings.model_cache_dir)).load()
+
+
+def load_pipeline(settings: Settings, embedder: SentenceTransformerEmbedder | None = None) -> Pipeline:
+    """Load the current index (refusing one built by another model) and the model."""
+    if embedder is None:
+        spec = resolve_model(settings.model, settings.model_cache_dir)
+        check_model(read_manifest(settings.index_dir), spec.name, settings.index_dir)  # before loading weights
+        embedder = SentenceTransformerEmbedder(spec).load()
+    index = load_index(settings.index_dir, model=embedder.name)
+    return Pipeline(index, embedder, reader_config(settings))

@@ -1,0 +1,69 @@
+"""``Pipeline.ask``: validate, embed the question, retrieve, read."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+
+from index.embedding import Embedder
+from index.errors import BadQuestion
+from index.store import Index
+from qa.reader import ReaderConfig, SentenceReader
+from qa.retrieval import Filters, Retriever, unknown_doc_ids
+from qa.types import Citation, Hit, Result
+
+MAX_QUESTION_CHARS = 1000
+MAX_TOP_K = 20
+
+
+class Pipeline:
+    """Answers questions over one loaded index. Thread-safe for concurrent ``ask`` calls."""
+
+    def __init__(self, index: Index, embedder: Embedder, reader: ReaderConfig | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.retriever = Retriever(index)
+        self.reader = SentenceReader(index, reader)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int = 5,
+        doc_ids: Collection[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        keep_undated: bool = True,
+    ) -> Result:
+        started = time.perf_counter()
+        question = validate_question(question)
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise BadQuestion(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
+        filters = self._filters(doc_ids, date_from, date_to, keep_undated)
+        query = self.embedder.encode_queries([question])[0]
+        hits = self.retriever.retrieve(query, top_k, filters)
+        answer = self.reader.read(question, query, hits)
+        took_ms = (time.perf_counter() - started) * 1000.0
+        return Result(question, answer, tuple(self._cite(h) for h in hits), round(took_ms, 2))
+
+    def _filters(self, doc_ids: Collection[str] | None, date_from: str | None, date_to: str | None, keep_undated: bool) -> Filters:
+        if doc_ids is not None:
+            unknown = unknown_doc_ids(self.index, doc_ids)
+            if unknown:
+                raise BadQuestion(f"unknown doc_ids: {', '.join(unknown)}")
+        if date_from is not None and date_to is not None and date_from > date_to:
+            raise BadQuestion(f"date_from ({date_from}) is after date_to ({date_to})")
+        return Filters(frozenset(doc_ids) if doc_ids is not None else None, date_from, date_to, keep_undated)
+
+    def _cite(self, hit: Hit) -> Citation:
+        chunk, article = hit.chunk, self.index.articles[hit.chunk.doc_id]
+        return Citation(chunk.doc_id, chunk.chunk_id, article.title, article.date, chunk.text, chunk.start, chunk.end, round(hit.score, 4))
+
+
+def validate_question(question: str) -> str:
+    stripped = question.strip()
+    if not stripped:
+        raise BadQuestion("the question is empty")
+    if len(stripped) > MAX_QUESTION_CHARS:
+        raise BadQuestion(f"the question is {len(stripped)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return stripped

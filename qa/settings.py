@@ -1,0 +1,30 @@
+"""The one place configuration is read from the environment (prefix ``QA_``) or ``.env``.
+
+Only the edges (CLI, app factory, eval runner) build a :class:`Settings`; the core takes
+explicit arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.models import DEFAULT_MODEL
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore", frozen=True)
+
+    articles_dir: Path = Field(Path("data/articles"), description="folder of .txt, .md and .jsonl articles")
+    index_dir: Path = Field(Path("data/index"), description="where built indexes live (current -> builds/<id>)")
+    model: str = Field(DEFAULT_MODEL, description="built-in name, local folder, or hub id (hub only where reachable)")
+    model_cache_dir: Path = Field(Path("data/models"), description="where built-in models are built on first use")
+    chunk_size: int = Field(600, ge=50, description="chunk size in characters")
+    chunk_overlap: int = Field(120, ge=0, description="overlap between consecutive chunks in characters")
+    top_k: int = Field(5, ge=1, le=20, description="default number of citations")
+    reader_chunks: int = Field(3, ge=1, le=20, description="top chunks the reader draws sentences from")
+    no_answer_threshold: float = Field(0.6, ge=0.0, le=1.0, description="confidence under which no answer is given")
+    host: str = Field("127.0.0.1", description="address `qa serve` binds")
+    port: int = Field(8000, ge=1, le=65535, description="port `qa serve` binds")

@@ -1,0 +1,52 @@
+"""Values passed from retrieval to the answer. Offsets are document offsets:
+``article.text[start:end] == text`` for every span, citation and answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from index.chunking import Chunk
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score (higher is better) and per-mode ranks."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    doc_id: str
+    chunk_id: str
+    title: str | None
+    date: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer span, the sentence it sits in, and a confidence in [0, 1]."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    sentence: str
+    sentence_start: int
+    sentence_end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Result:
+    question: str
+    answer: Answer | None
+    citations: tuple[Citation, ...] = field(default_factory=tuple)
+    took_ms: float = 0.0

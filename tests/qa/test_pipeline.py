@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+
+from index.chunking import Chunk
+from index.errors import BadQuestion
+from index.store import Index
+from qa.pipeline import Pipeline
+from qa.reader import ReaderConfig
+from qa.retrieval import Filters, overlaps
+from tests.conftest import FakeEmbedder
+
+
+@pytest.fixture
+def pipeline(built_index: Index, fake_embedder: FakeEmbedder) -> Pipeline:
+    return Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=0.3))
+
+
+def test_answer_is_a_verbatim_sentence_with_offsets(pipeline: Pipeline) -> None:
+    result = pipeline.ask("  Combien de puces DRAM par mois pour Stargate ?  ")
+    assert result.question == "Combien de puces DRAM par mois pour Stargate ?"
+    answer = result.answer
+    assert answer is not None
+    text = pipeline.index.articles[answer.doc_id].text
+    assert text[answer.start : answer.end] == answer.text
+    assert text[answer.sentence_start : answer.sentence_end] == answer.sentence
+    assert "900 000" in answer.text and answer.doc_id == "alpha"
+    assert 0.0 <= answer.score <= 1.0
+    assert result.took_ms > 0
+
+
+def test_citations_are_ranked_verbatim_and_bounded(pipeline: Pipeline) -> None:
+    result = pipeline.ask("Qui finance le projet Stargate ?", top_k=2)
+    assert 1 <= len(result.citations) <= 2
+    scores = [c.score for c in result.citations]
+    assert scores == sorted(scores, reverse=True)
+    for c in result.citations:
+        assert pipeline.index.articles[c.doc_id].text[c.start : c.end] == c.text
+
+
+def test_no_answer_when_nothing_matches(pipeline: Pipeline) -> None:
+    assert pipeline.ask("Quelle est la recette de la ratatouille provençale ?").answer is None
+
+
+@pytest.mark.parametrize(
+    ("question", "top_k", "message"),
+    [
+        ("   ", 5, "empty"),
+        ("x" * 1001, 5, "limit is 1000"),
+        ("Qui ?", 0, "top_k"),
+        ("Qui ?", 21, "top_k"),
+    ],
+)
+def test_bad_questions(pipeline: Pipeline, question: str, top_k: int, message: str) -> None:
+    with pytest.raises(BadQuestion, match=message):
+        pipeline.ask(question, top_k=top_k)
+
+
+def test_filters(pipeline: Pipeline) -> None:
+    only_beta = pipeline.ask("Samsung Séoul puces", doc_ids=["beta"])
+    assert {c.doc_id for c in only_beta.citations} <= {"beta"}
+    dated = pipeline.ask("Samsung Séoul puces", date_from="2025-01-01", keep_undated=False)
+    assert {c.doc_id for c in dated.citations} == {"alpha"}
+    with pytest.raises(BadQuestion, match="unknown doc_ids: nope"):
+        pipeline.ask("Samsung", doc_ids=["nope"])
+    with pytest.raises(BadQuestion, match="after"):
+        pipeline.ask("Samsung", date_from="2026", date_to="2025")
+
+
+def test_date_filter_compares_on_shared_precision() -> None:
+    f = Filters(date_from="2024-01-15", date_to="2024-12-31")
+    assert f.allows("d", "2024-01") and f.allows("d", "2024") and not f.allows("d", "2023-12-31")
+    assert f.allows("d", None) and not Filters(date_to="2024", keep_undated=False).allows("d", None)
+
+
+def test_overlapping_windows_are_duplicates() -> None:
+    a, b = Chunk("d", "d#0", "x" * 100, 0, 100), Chunk("d", "d#1", "x" * 100, 40, 140)
+    c = Chunk("d", "d#2", "x" * 100, 90, 190)
+    assert overlaps(a, b) and not overlaps(a, c) and not overlaps(a, Chunk("e", "e#0", "x" * 100, 0, 100))
