@@ -1,0 +1,75 @@
+"""Request and response models of the HTTP API (never the internal dataclasses)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(description="the question, 1 to 1,000 characters after stripping", examples=["Combien de puces par mois ?"])
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="number of citations returned")
+
+    @field_validator("question")
+    @classmethod
+    def _question_length(cls, value: str) -> str:
+        stripped = value.strip()
+        if not stripped:
+            raise ValueError("the question is empty")
+        if len(stripped) > MAX_QUESTION_CHARS:
+            raise ValueError(f"the question is {len(stripped)} characters long; the limit is {MAX_QUESTION_CHARS}")
+        return stripped
+
+
+class AnswerOut(BaseModel):
+    text: str = Field(description="verbatim: document.text[start:end]")
+    doc_id: str
+    start: int
+    end: int
+    sentence: str = Field(description="the sentence the answer comes from")
+    score: float = Field(description="confidence in [0, 1]")
+
+
+class CitationOut(BaseModel):
+    doc_id: str
+    chunk_id: str
+    title: str | None
+    date: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: AnswerOut | None = Field(description="null when the articles do not answer the question")
+    citations: list[CitationOut]
+    took_ms: float
+
+
+class DocumentSummary(BaseModel):
+    doc_id: str
+    title: str | None
+    date: str | None
+    url: str | None
+    length: int = Field(description="length of the text in characters")
+
+
+class DocumentOut(DocumentSummary):
+    text: str
+
+
+class Health(BaseModel):
+    status: str
+    articles: int
+    chunks: int
+    model: str
+    index_built_at: str
+
+
+class ErrorOut(BaseModel):
+    detail: str

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from index.store import Index
+from qa.pipeline import Pipeline
+from qa.reader import ReaderConfig
+from qa.settings import Settings
+from tests.conftest import FakeEmbedder
+
+
+@pytest.fixture
+def client(built_index: Index, fake_embedder: FakeEmbedder) -> Iterator[TestClient]:
+    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=0.3))
+    with TestClient(create_app(pipeline=pipeline)) as test_client:
+        yield test_client
+
+
+def test_ask_contract(client: TestClient) -> None:
+    response = client.post("/ask", json={"question": "Combien de puces DRAM par mois ?", "top_k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"question", "answer", "citations", "took_ms"}
+    answer = body["answer"]
+    assert set(answer) == {"text", "doc_id", "start", "end", "sentence", "score"}
+    document = client.get(f"/documents/{answer['doc_id']}").json()
+    assert document["text"][answer["start"] : answer["end"]] == answer["text"]
+    assert 0 <= answer["score"] <= 1
+    assert 1 <= len(body["citations"]) <= 3
+    for citation in body["citations"]:
+        assert set(citation) == {"doc_id", "chunk_id", "title", "date", "text", "start", "end", "score"}
+        text = client.get(f"/documents/{citation['doc_id']}").json()["text"]
+        assert text[citation["start"] : citation["end"]] == citation["text"]
+
+
+def test_ask_without_answer_returns_null(client: TestClient) -> None:
+    body = client.post("/ask", json={"question": "Quelle est la recette de la ratatouille ?"}).json()
+    assert body["answer"] is None
+    assert isinstance(body["citations"], list)
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"question": ""}, "question"),
+        ({"question": "   "}, "empty"),
+        ({"question": "x" * 1001}, "limit is 1000"),
+        ({"question": "Qui ?", "top_k": 0}, "top_k"),
+        ({"question": "Qui ?", "top_k": 21}, "top_k"),
+        ({"question": "Qui ?", "top_k": "beaucoup"}, "top_k"),
+        ({"question": "Qui ?", "unknown": 1}, "unknown"),
+        ({"top_k": 3}, "question"),
+        ({"question": 42}, "question"),
+    ],
+)
+def test_ask_rejects_bad_input_with_a_message(client: TestClient, payload: dict[str, object], fragment: str) -> None:
+    response = client.post("/ask", json=payload)
+    assert response.status_code == 422
+    assert fragment in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b'{"question": "Qui', "application/json"),
+        (b'{"question": "Qui \xff\xfe ?"}', "application/json"),
+        (b"\xff\xfe\x00", "application/json"),
+        (b"question=Qui", "application/x-www-form-urlencoded"),
+        (b"[1, 2]", "application/json"),
+    ],
+)
+def test_ask_rejects_malformed_bodies(client: TestClient, content: bytes, content_type: str) -> None:
+    response = client.post("/ask", content=content, headers={"content-type": content_type})
+    assert 400 <= response.status_code < 500
+    assert response.json()["detail"]
+
+
+def test_documents(client: TestClient) -> None:
+    listing = client.get("/documents").json()
+    assert [d["doc_id"] for d in listing] == ["alpha", "beta", "gamma"]
+    alpha = listing[0]
+    assert alpha["date"] == "2025-10-02" and alpha["title"] == "OpenAI signe avec Samsung et SK Hynix"
+    full = client.get("/documents/alpha").json()
+    assert len(full["text"]) == alpha["length"]
+    missing = client.get("/documents/nope")
+    assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+
+
+def test_health_and_docs(client: TestClient) -> None:
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["articles"] == 3 and health["model"] == "fake-hash-64"
+    assert client.get("/docs").status_code == 200
+    assert "/ask" in client.get("/openapi.json").json()["paths"]
+
+
+def test_service_without_index_answers_503(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "none", model="all-MiniLM-L6-v2")
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/ask", json={"question": "Qui ?"})
+        assert response.status_code == 503
+        assert "qa index build" in response.json()["detail"]
+        assert client.get("/health").status_code == 503
