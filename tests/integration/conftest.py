@@ -1,0 +1,41 @@
+"""The real-model tier: the default embedding model, built offline, loaded once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.corpus import load_articles
+from index.embedding import SentenceTransformerEmbedder
+from index.store import build_index, load_index
+from qa.factory import chunking_config, load_embedder, reader_config
+from qa.pipeline import Pipeline
+from qa.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    index_dir = tmp_path_factory.mktemp("real-index")
+    return Settings(articles_dir=ROOT / "data" / "articles", index_dir=index_dir, model_cache_dir=ROOT / "data" / "models")
+
+
+@pytest.fixture(scope="session")
+def real_embedder(real_settings: Settings) -> SentenceTransformerEmbedder:
+    return load_embedder(real_settings)
+
+
+@pytest.fixture(scope="session")
+def real_pipeline(real_settings: Settings, real_embedder: SentenceTransformerEmbedder) -> Pipeline:
+    articles = load_articles(real_settings.articles_dir)
+    build_index(articles, real_embedder, real_settings.index_dir, chunking_config(real_settings))
+    index = load_index(real_settings.index_dir, model=real_embedder.name)
+    return Pipeline(index, real_embedder, reader_config(real_settings))
