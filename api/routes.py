@@ -28,7 +28,15 @@ _ERRORS: dict[int | str, dict[str, object]] = {422: {"model": ErrorOut}, 503: {"
 
 @router.post("/ask", response_model=AskResponse, responses=_ERRORS, summary="Answer a question from the articles")
 def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse:
-    result = pipeline.ask(body.question, top_k=body.top_k)
+    result = pipeline.ask(
+        body.question,
+        top_k=body.top_k,
+        mode=body.mode,
+        doc_ids=body.doc_ids,
+        date_from=body.date_from,
+        date_to=body.date_to,
+        keep_undated=body.include_undated,
+    )
     answer = None
     if result.answer is not None:
         a = result.answer

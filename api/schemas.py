@@ -5,6 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K
+from qa.retrieval import Mode
+
+ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
 
 
 class AskRequest(BaseModel):
@@ -12,6 +15,11 @@ class AskRequest(BaseModel):
 
     question: str = Field(description="the question, 1 to 1,000 characters after stripping", examples=["Combien de puces par mois ?"])
     top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="number of citations returned")
+    mode: Mode | None = Field(None, description="retrieval mode: hybrid, dense or bm25 (default: the configured one)")
+    doc_ids: list[str] | None = Field(None, min_length=1, max_length=1000, description="only search these documents")
+    date_from: str | None = Field(None, pattern=ISO_DATE, description="earliest article date: YYYY, YYYY-MM or YYYY-MM-DD")
+    date_to: str | None = Field(None, pattern=ISO_DATE, description="latest article date: YYYY, YYYY-MM or YYYY-MM-DD")
+    include_undated: bool = Field(True, description="with a date filter, keep articles that have no date")
 
     @field_validator("question")
     @classmethod

@@ -21,6 +21,7 @@ from index.errors import QAError
 from index.store import build_index, is_up_to_date, load_index
 from qa.factory import chunking_config, load_embedder, reader_config
 from qa.pipeline import Pipeline
+from qa.retrieval import Mode
 from qa.settings import Settings
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +58,13 @@ class Outcome:
 
 def run_questions(pipeline: Pipeline, questions: list[Question], top_k: int) -> list[Outcome]:
     """Ask every question with the no-answer threshold at 0, so thresholds can be swept afterwards."""
-    open_pipeline = Pipeline(pipeline.index, pipeline.embedder, replace(pipeline.reader.config, no_answer_threshold=0.0))
+    open_pipeline = Pipeline(
+        pipeline.index,
+        pipeline.embedder,
+        replace(pipeline.reader.config, no_answer_threshold=0.0),
+        mode=pipeline.retriever.mode,
+        rrf_k=pipeline.retriever.rrf_k,
+    )
     open_pipeline.ask("échauffement", top_k=top_k)  # warm caches before timing
     outcomes = []
     for q in questions:
@@ -79,6 +86,24 @@ def run_questions(pipeline: Pipeline, questions: list[Question], top_k: int) -> 
             )
         )
     return outcomes
+
+
+def retrieval_by_mode(pipeline: Pipeline, questions: list[Question], top_k: int) -> dict[str, dict[str, float]]:
+    """Document recall@1, recall@k and MRR of each retrieval mode on the answerable questions."""
+    answerable = [q for q in questions if q.answerable]
+    vectors = pipeline.embedder.encode_queries([q.question for q in answerable])
+    table = {}
+    for mode in Mode:
+        ranks = []
+        for q, vector in zip(answerable, vectors, strict=True):
+            hits = pipeline.retriever.retrieve(q.question, vector, top_k, mode=mode)
+            ranks.append(first_relevant_rank([h.chunk.doc_id for h in hits], q.doc_ids))
+        table[mode.value] = {
+            "recall_at_1": mean(float(r == 1) for r in ranks),
+            f"recall_at_{top_k}": mean(float(r is not None) for r in ranks),
+            "mrr": mean(1.0 / r if r else 0.0 for r in ranks),
+        }
+    return table
 
 
 def _answered(o: Outcome, threshold: float) -> bool:
@@ -209,7 +234,8 @@ def prepare_index(settings: Settings, articles_dir: Path, index_dir: Path) -> Pi
     if not is_up_to_date(index_dir, articles, embedder.name, chunking):
         print(f"building eval index of {articles_dir} in {index_dir} ...", file=sys.stderr)
         build_index(articles, embedder, index_dir, chunking)
-    return Pipeline(load_index(index_dir, model=embedder.name), embedder, reader_config(settings))
+    index = load_index(index_dir, model=embedder.name)
+    return Pipeline(index, embedder, reader_config(settings), mode=settings.retrieval_mode, rrf_k=settings.rrf_k)
 
 
 def evaluate(pipeline: Pipeline, questions: list[Question], top_k: int) -> dict[str, Any]:
@@ -219,7 +245,9 @@ def evaluate(pipeline: Pipeline, questions: list[Question], top_k: int) -> dict[
         "model": pipeline.embedder.name,
         "threshold": threshold,
         "top_k": top_k,
+        "mode": pipeline.retriever.mode.value,
         "summary": summarize(outcomes, threshold),
+        "retrieval_by_mode": retrieval_by_mode(pipeline, questions, top_k),
         "per_type": per_type(outcomes, threshold),
         "calibration": calibration(outcomes),
         "threshold_sweep": sweep(outcomes),
@@ -255,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     report["questions_file"] = str(args.questions)
     print_report(args.questions.name, report["summary"], report["per_type"], report["calibration"])
+    print(f"\n  retrieval   R@1    R@{args.top_k}    MRR")
+    for mode, row in report["retrieval_by_mode"].items():
+        print(f"  {mode:<9} " + "  ".join(_fmt(v) for v in row.values()))
     if args.sweep:
         print("\n  threshold  no-answer-acc  wrongly-unanswered  overall  F1")
         for row in report["threshold_sweep"]:

@@ -38,8 +38,8 @@ class Chunk:
 class ChunkingConfig:
     """Chunk size and overlap in characters."""
 
-    size: int = 600
-    overlap: int = 120
+    size: int = 400
+    overlap: int = 80
 
     def __post_init__(self) -> None:
         if self.size < 50:

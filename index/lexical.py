@@ -11,6 +11,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’]", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
@@ -87,3 +90,39 @@ def terms(text: str) -> list[str]:
     """Content terms of ``text``: stems of its non-stopwords, in order, accents removed."""
     stop = stopwords()
     return stem_words(w for w in words(text) if w not in stop and strip_accents(w) not in stop)
+
+
+class Bm25Index:
+    """BM25 over pre-analysed French terms (bm25s, Lucene variant), saved as plain files (no pickle)."""
+
+    def __init__(self, model: object) -> None:
+        self._model = model
+        self._vocab: dict[str, int] = dict(model.vocab_dict)  # type: ignore[attr-defined]
+
+    @classmethod
+    def build(cls, texts: Iterable[str]) -> Bm25Index:
+        import bm25s
+
+        model = bm25s.BM25()
+        model.index([terms(t) or [""] for t in texts], show_progress=False)
+        return cls(model)
+
+    def save(self, folder: Path) -> None:
+        self._model.save(str(folder), show_progress=False)  # type: ignore[attr-defined]
+
+    @classmethod
+    def load(cls, folder: Path) -> Bm25Index:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0))
+
+    @property
+    def size(self) -> int:
+        return int(self._model.scores["num_docs"])  # type: ignore[attr-defined]
+
+    def scores(self, query_terms: Iterable[str]) -> np.ndarray:
+        """BM25 score of every document (row) for the query's terms; unknown terms count for nothing."""
+        known = [t for t in query_terms if t in self._vocab]
+        if not known:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._model.get_scores(known), dtype=np.float32)  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ Layout under the index root::
     builds/<id>/sentences.jsonl  Sentence records with document offsets
     builds/<id>/chunks.faiss     inner-product FAISS index over normalised chunk vectors
     builds/<id>/sentences.npy    normalised sentence vectors (float32, no pickle)
+    builds/<id>/bm25/            French BM25 over the chunks (bm25s arrays and JSON, no pickle)
 
 A build writes a new ``builds/<id>`` and only then repoints ``current``; a failed build
 leaves the previous index untouched.
@@ -35,9 +36,10 @@ from index.chunking import Chunk, Chunker, ChunkingConfig
 from index.corpus import Article
 from index.embedding import Embedder
 from index.errors import IndexIncompatible, IndexNotBuilt
+from index.lexical import Bm25Index
 from index.sentences import Sentence, split_sentences
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _KEEP_BUILDS = 2
 
 
@@ -75,6 +77,7 @@ class Index:
     sentences: list[Sentence]
     chunk_index: Any  # faiss.Index
     sentence_vectors: np.ndarray
+    lexical: Bm25Index
 
     def chunk_vectors(self) -> np.ndarray:
         return np.asarray(self.chunk_index.reconstruct_n(0, self.chunk_index.ntotal), dtype=np.float32)
@@ -150,6 +153,7 @@ def build_index(
 
     dense = faiss.IndexFlatIP(chunk_vectors.shape[1])
     dense.add(chunk_vectors)
+    lexical = Bm25Index.build(c.text for c in chunks)
 
     with _build_lock(root):
         stamp = datetime.now(UTC)
@@ -162,6 +166,7 @@ def build_index(
             _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
             faiss.write_index(dense, str(tmp / "chunks.faiss"))
             np.save(tmp / "sentences.npy", sentence_vectors, allow_pickle=False)
+            lexical.save(tmp / "bm25")
             chunk_cfg = chunker.config
             manifest = Manifest(
                 format_version=FORMAT_VERSION,
@@ -219,14 +224,18 @@ def load_index(root: Path, *, model: str | None = None) -> Index:
     import faiss
 
     path = (root / "current").resolve()
-    articles = [Article(**record) for record in _read_jsonl(path / "articles.jsonl")]
-    chunks = [Chunk(**record) for record in _read_jsonl(path / "chunks.jsonl")]
-    sentences = [Sentence(**record) for record in _read_jsonl(path / "sentences.jsonl")]
-    dense = faiss.read_index(str(path / "chunks.faiss"))
-    vectors = np.load(path / "sentences.npy", allow_pickle=False)
-    if dense.ntotal != len(chunks) or len(vectors) != len(sentences) or dense.d != manifest.dim:
+    try:
+        articles = [Article(**record) for record in _read_jsonl(path / "articles.jsonl")]
+        chunks = [Chunk(**record) for record in _read_jsonl(path / "chunks.jsonl")]
+        sentences = [Sentence(**record) for record in _read_jsonl(path / "sentences.jsonl")]
+        dense = faiss.read_index(str(path / "chunks.faiss"))
+        vectors = np.load(path / "sentences.npy", allow_pickle=False)
+        lexical = Bm25Index.load(path / "bm25")
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:  # json errors are ValueErrors
+        raise IndexIncompatible(f"index at {path} is damaged ({exc}): rebuild it") from exc
+    if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(vectors) != len(sentences) or dense.d != manifest.dim:
         raise IndexIncompatible(f"index at {path} is inconsistent (counts or dimension differ): rebuild it")
-    return Index(path, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors)
+    return Index(path, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical)
 
 
 def is_up_to_date(root: Path, articles: Sequence[Article], model: str, chunking: ChunkingConfig) -> bool:

@@ -15,6 +15,7 @@ from index.corpus import load_articles
 from index.errors import QAError
 from index.store import build_index, is_up_to_date, read_manifest
 from qa.factory import chunking_config, load_embedder, load_pipeline
+from qa.retrieval import Mode
 from qa.settings import Settings
 from qa.types import Result
 
@@ -59,7 +60,8 @@ def _print_result(result: Result) -> None:
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
     pipeline = load_pipeline(settings)
-    result = pipeline.ask(args.question, top_k=settings.top_k if args.top_k is None else args.top_k)
+    top_k = settings.top_k if args.top_k is None else args.top_k
+    result = pipeline.ask(args.question, top_k=top_k, mode=None if args.mode is None else Mode(args.mode))
     if args.json:
         print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
     else:
@@ -100,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--top-k", type=int, default=None, help="number of citations (1-20)")
     ask.add_argument("--json", action="store_true", help="print the result as JSON")
+    ask.add_argument("--mode", choices=[m.value for m in Mode], default=None, help="retrieval mode (default: configured)")
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)

@@ -31,4 +31,4 @@ def load_pipeline(settings: Settings, embedder: SentenceTransformerEmbedder | No
         check_model(read_manifest(settings.index_dir), spec.name, settings.index_dir)  # before loading weights
         embedder = SentenceTransformerEmbedder(spec).load()
     index = load_index(settings.index_dir, model=embedder.name)
-    return Pipeline(index, embedder, reader_config(settings))
+    return Pipeline(index, embedder, reader_config(settings), mode=settings.retrieval_mode, rrf_k=settings.rrf_k)

@@ -9,7 +9,7 @@ from index.embedding import Embedder
 from index.errors import BadQuestion
 from index.store import Index
 from qa.reader import ReaderConfig, SentenceReader
-from qa.retrieval import Filters, Retriever, unknown_doc_ids
+from qa.retrieval import Filters, Mode, Retriever, unknown_doc_ids
 from qa.types import Citation, Hit, Result
 
 MAX_QUESTION_CHARS = 1000
@@ -19,10 +19,12 @@ MAX_TOP_K = 20
 class Pipeline:
     """Answers questions over one loaded index. Thread-safe for concurrent ``ask`` calls."""
 
-    def __init__(self, index: Index, embedder: Embedder, reader: ReaderConfig | None = None) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, reader: ReaderConfig | None = None, *, mode: Mode = Mode.HYBRID, rrf_k: int = 60
+    ) -> None:
         self.index = index
         self.embedder = embedder
-        self.retriever = Retriever(index)
+        self.retriever = Retriever(index, mode=mode, rrf_k=rrf_k)
         self.reader = SentenceReader(index, reader)
 
     def ask(
@@ -30,6 +32,7 @@ class Pipeline:
         question: str,
         *,
         top_k: int = 5,
+        mode: Mode | None = None,
         doc_ids: Collection[str] | None = None,
         date_from: str | None = None,
         date_to: str | None = None,
@@ -41,7 +44,7 @@ class Pipeline:
             raise BadQuestion(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
         filters = self._filters(doc_ids, date_from, date_to, keep_undated)
         query = self.embedder.encode_queries([question])[0]
-        hits = self.retriever.retrieve(query, top_k, filters)
+        hits = self.retriever.retrieve(question, query, top_k, filters, mode)
         answer = self.reader.read(question, query, hits)
         took_ms = (time.perf_counter() - started) * 1000.0
         return Result(question, answer, tuple(self._cite(h) for h in hits), round(took_ms, 2))

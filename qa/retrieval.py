@@ -1,19 +1,29 @@
-"""From a question vector to ranked chunks: dense search over the FAISS index,
-optional document/date filters, and removal of near-duplicate overlapping windows."""
+"""From a question to ranked chunks: dense (FAISS), lexical (French BM25), or both fused
+by reciprocal rank fusion; optional document/date filters; overlapping windows removed."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
 from index.chunking import Chunk
+from index.lexical import terms
 from index.store import Index
 from qa.types import Hit
 
 # Two windows of one article that share more than this share of the shorter one are the same passage.
 _DUPLICATE_OVERLAP = 0.5
+# Candidates taken from each ranking before fusion, filtering and de-duplication.
+_MIN_POOL = 50
+
+
+class Mode(StrEnum):
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    BM25 = "bm25"
 
 
 @dataclass(frozen=True)
@@ -60,45 +70,72 @@ def deduplicate(hits: list[Hit], limit: int) -> list[Hit]:
     return kept
 
 
-class DenseRetriever:
-    """Exact inner-product search over normalised chunk vectors."""
+def rrf(rankings: list[list[int]], k: int) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of row rankings, normalised so a row first everywhere scores 1."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (k + rank)
+    best = len(rankings) / (k + 1)
+    return sorted(((row, score / best) for row, score in fused.items()), key=lambda x: (-x[1], x[0]))
 
-    def __init__(self, index: Index) -> None:
+
+class Retriever:
+    """Ranks chunks for a question. Dense scores are cosines; BM25 scores are divided by the
+    best one of the query; hybrid scores are RRF normalised to [0, 1]."""
+
+    def __init__(self, index: Index, *, mode: Mode = Mode.HYBRID, rrf_k: int = 60) -> None:
+        if rrf_k < 1:
+            raise ValueError(f"rrf_k must be at least 1, got {rrf_k}")
         self.index = index
+        self.mode = mode
+        self.rrf_k = rrf_k
 
-    def allowed_rows(self, filters: Filters) -> np.ndarray | None:
-        if filters.is_empty():
+    def _mask(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or filters.is_empty():
             return None
         articles = self.index.articles
-        rows = [i for i, c in enumerate(self.index.chunks) if filters.allows(c.doc_id, articles[c.doc_id].date)]
-        return np.asarray(rows, dtype=np.int64)
+        return np.fromiter((filters.allows(c.doc_id, articles[c.doc_id].date) for c in self.index.chunks), dtype=bool)
 
-    def search(self, query: np.ndarray, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
-        """``(chunk row, cosine)`` best first, at most ``k``."""
+    def dense(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         index = self.index.chunk_index
-        allowed = self.allowed_rows(filters) if filters is not None else None
-        if allowed is not None:
+        if mask is None:
+            scores, rows = index.search(query.reshape(1, -1), min(k, index.ntotal))
+        else:
+            allowed = np.flatnonzero(mask).astype(np.int64)
             if len(allowed) == 0:
                 return []
             import faiss
 
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
             scores, rows = index.search(query.reshape(1, -1), min(k, len(allowed)), params=params)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+    def lexical(self, question: str, k: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
+        scores = self.index.lexical.scores(terms(question))
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        rows = np.argsort(-scores, kind="stable")[:k]
+        rows = rows[scores[rows] > 0]
+        top = float(scores[rows[0]]) if len(rows) else 1.0
+        return [(int(r), float(scores[r]) / top) for r in rows]
+
+    def retrieve(
+        self, question: str, query: np.ndarray | None, top_k: int, filters: Filters | None = None, mode: Mode | None = None
+    ) -> list[Hit]:
+        """Best chunks first, at most ``top_k``. ``query`` (the question vector) is unused in BM25 mode."""
+        mode = self.mode if mode is None else mode
+        mask = self._mask(filters)
+        pool = max(_MIN_POOL, 4 * top_k)
+        dense = self.dense(query, pool, mask) if mode is not Mode.BM25 and query is not None else []
+        lexical = self.lexical(question, pool, mask) if mode is not Mode.DENSE else []
+        dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
+        lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
+        if mode is Mode.HYBRID:
+            ranked = rrf([[r for r, _ in dense], [r for r, _ in lexical]], self.rrf_k)
         else:
-            scores, rows = index.search(query.reshape(1, -1), min(k, index.ntotal))
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=False) if r >= 0]
-
-
-class Retriever:
-    """Ranks chunks for a question and drops near-duplicates."""
-
-    def __init__(self, index: Index) -> None:
-        self.index = index
-        self.dense = DenseRetriever(index)
-
-    def retrieve(self, query: np.ndarray, top_k: int, filters: Filters | None = None) -> list[Hit]:
-        pool = self.dense.search(query, max(4 * top_k, 20), filters)
-        hits = [Hit(self.index.chunks[row], score, dense_rank=rank) for rank, (row, score) in enumerate(pool, start=1)]
+            ranked = dense if mode is Mode.DENSE else lexical
+        hits = [Hit(self.index.chunks[row], score, dense_rank.get(row), lexical_rank.get(row)) for row, score in ranked]
         return deduplicate(hits, top_k)
 
 

@@ -12,6 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.models import DEFAULT_MODEL
+from qa.retrieval import Mode
 
 
 class Settings(BaseSettings):
@@ -21,8 +22,10 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("data/index"), description="where built indexes live (current -> builds/<id>)")
     model: str = Field(DEFAULT_MODEL, description="built-in name, local folder, or hub id (hub only where reachable)")
     model_cache_dir: Path = Field(Path("data/models"), description="where built-in models are built on first use")
-    chunk_size: int = Field(600, ge=50, description="chunk size in characters")
-    chunk_overlap: int = Field(120, ge=0, description="overlap between consecutive chunks in characters")
+    chunk_size: int = Field(400, ge=50, description="chunk size in characters")
+    chunk_overlap: int = Field(80, ge=0, description="overlap between consecutive chunks in characters")
+    retrieval_mode: Mode = Field(Mode.HYBRID, description="hybrid (BM25 + dense, fused), dense or bm25")
+    rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     top_k: int = Field(5, ge=1, le=20, description="default number of citations")
     reader_chunks: int = Field(3, ge=1, le=20, description="top chunks the reader draws sentences from")
     no_answer_threshold: float = Field(0.6, ge=0.0, le=1.0, description="confidence under which no answer is given")

@@ -24,7 +24,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 class FakeEmbedder:
-    def __init__(self, name: str = "fake-hash-64", dim: int = 64) -> None:
+    def __init__(self, name: str = "fake-hash-256", dim: int = 256) -> None:
         self._name, self._dim = name, dim
         self.calls = 0
 

@@ -93,7 +93,7 @@ def test_documents(client: TestClient) -> None:
 
 def test_health_and_docs(client: TestClient) -> None:
     health = client.get("/health").json()
-    assert health["status"] == "ok" and health["articles"] == 3 and health["model"] == "fake-hash-64"
+    assert health["status"] == "ok" and health["articles"] == 3 and health["model"] == "fake-hash-256"
     assert client.get("/docs").status_code == 200
     assert "/ask" in client.get("/openapi.json").json()["paths"]
 
@@ -105,3 +105,29 @@ def test_service_without_index_answers_503(tmp_path: Path) -> None:
         assert response.status_code == 503
         assert "qa index build" in response.json()["detail"]
         assert client.get("/health").status_code == 503
+
+
+def test_ask_modes_and_filters(client: TestClient) -> None:
+    for mode in ("hybrid", "dense", "bm25"):
+        response = client.post("/ask", json={"question": "Qui finance Stargate ?", "mode": mode})
+        assert response.status_code == 200, response.text
+    only = client.post("/ask", json={"question": "Samsung Séoul", "doc_ids": ["beta"]}).json()
+    assert {c["doc_id"] for c in only["citations"]} <= {"beta"}
+    dated = client.post("/ask", json={"question": "Samsung Séoul", "date_from": "2025", "include_undated": False}).json()
+    assert {c["doc_id"] for c in dated["citations"]} == {"alpha"}
+
+
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"question": "Qui ?", "mode": "fuzzy"}, "mode"),
+        ({"question": "Qui ?", "doc_ids": []}, "doc_ids"),
+        ({"question": "Qui ?", "doc_ids": ["nope"]}, "unknown doc_ids: nope"),
+        ({"question": "Qui ?", "date_from": "hier"}, "date_from"),
+        ({"question": "Qui ?", "date_from": "2026", "date_to": "2025"}, "after"),
+    ],
+)
+def test_bad_filters(client: TestClient, payload: dict[str, object], fragment: str) -> None:
+    response = client.post("/ask", json=payload)
+    assert response.status_code == 422
+    assert fragment in response.json()["detail"]

@@ -17,15 +17,15 @@ from tests.conftest import FakeEmbedder
 def test_round_trip(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
     root = tmp_path / "idx"
     manifest = build_index(articles, fake_embedder, root, ChunkingConfig(120, 30))
-    index = load_index(root, model="fake-hash-64")
+    index = load_index(root, model="fake-hash-256")
     assert index.manifest == manifest == read_manifest(root)
-    assert (manifest.articles, manifest.dim, manifest.chunk_size) == (3, 64, 120)
+    assert (manifest.articles, manifest.dim, manifest.chunk_size) == (3, 256, 120)
     assert manifest.chunks == len(index.chunks) == index.chunk_index.ntotal
     for chunk in index.chunks:
         assert index.articles[chunk.doc_id].text[chunk.start : chunk.end] == chunk.text
     for sentence in index.sentences:
         assert index.articles[sentence.doc_id].text[sentence.start : sentence.end] == sentence.text
-    assert index.sentence_vectors.shape == (len(index.sentences), 64)
+    assert index.sentence_vectors.shape == (len(index.sentences), 256)
     assert np.allclose(np.linalg.norm(index.chunk_vectors(), axis=1), 1.0, atol=1e-5)
     stored = [json.loads(line) for line in (root / "current" / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
     assert "’" in "".join(r["text"] for r in stored)  # ensure_ascii=False keeps the text readable

@@ -38,3 +38,9 @@ def test_answers_are_verbatim(report: dict[str, Any], real_pipeline: Pipeline) -
     for outcome in report["outcomes"]:
         if outcome["prediction"] is not None:
             assert outcome["prediction"] in real_pipeline.index.articles[outcome["doc_id"]].text
+
+
+def test_hybrid_retrieval_leads_both_single_modes(report: dict[str, Any]) -> None:
+    modes = report["retrieval_by_mode"]
+    for metric in ("recall_at_1", "mrr"):
+        assert modes["hybrid"][metric] >= max(modes["dense"][metric], modes["bm25"][metric]), modes
