@@ -45,5 +45,8 @@ check: setup             ## lint, format and type checks
 eval: models             ## score the seed question set (add ARGS="--sweep" etc.)
 	$(QA) eval $(ARGS)
 
+bench: models            ## index build time, encode throughput, warm POST /ask latency p50/p95
+	$(PY) -m eval.bench
+
 clean:
 	rm -rf data/index data/index-eval eval/reports .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,143 @@
+"""``make bench``: speed of the service on this machine.
+
+1. index build time for the seed corpus (model already loaded);
+2. passage encode throughput of the pipeline's embedder against raw ``SentenceTransformer.encode``
+   on the same texts, prompt and batch size;
+3. ``POST /ask`` latency over the eval questions, warm, through a real ``qa serve`` on loopback.
+
+Talks to the API over HTTP only (eval never imports ``api``). Bounded: a fixed number of requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from eval.metrics import percentile
+from eval.questions import load_questions
+from eval.run import DEFAULT_QUESTIONS
+from index.corpus import load_articles
+from index.store import build_index, load_index
+from qa.factory import chunking_config, load_embedder
+from qa.settings import Settings
+
+
+def _best_rate(encode: Any, texts: list[str], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        encode(texts)
+        best = min(best, time.perf_counter() - started)
+    return len(texts) / best
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(client: Any, process: subprocess.Popen[bytes], timeout: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("qa serve exited before it was ready")
+        try:
+            if client.get("/health").status_code == 200:
+                return
+        except httpx.TransportError:  # not listening yet
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"qa serve not ready after {timeout:.0f} s")
+
+
+def ask_latency(index_dir: Path, questions: list[str], rounds: int) -> dict[str, float]:
+    import httpx
+
+    port = _free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0) as client:
+            _wait_ready(client, process, timeout=120)
+            for q in questions:  # warm-up round
+                client.post("/ask", json={"question": q}).raise_for_status()
+            wall, server = [], []
+            for _ in range(rounds):
+                for q in questions:
+                    started = time.perf_counter()
+                    response = client.post("/ask", json={"question": q})
+                    wall.append((time.perf_counter() - started) * 1000)
+                    response.raise_for_status()
+                    server.append(float(response.json()["took_ms"]))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return {
+        "requests": len(wall),
+        "p50_ms": percentile(wall, 50),
+        "p95_ms": percentile(wall, 95),
+        "server_p50_ms": percentile(server, 50),
+        "server_p95_ms": percentile(server, 95),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes over the eval questions")
+    parser.add_argument("--report", type=Path, default=Path("eval/reports/bench.json"))
+    args = parser.parse_args(argv)
+    settings = Settings()
+    embedder = load_embedder(settings)
+    articles = load_articles(settings.articles_dir)
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        index_dir = Path(tmp) / "index"
+        builds = [build_index(articles, embedder, index_dir, chunking_config(settings)).build_seconds for _ in range(2)]
+        index = load_index(index_dir)
+        texts = [c.text for c in index.chunks] + [s.text for s in index.sentences]
+
+        from sentence_transformers import SentenceTransformer
+
+        raw = SentenceTransformer(embedder.spec.location, device="cpu", local_files_only=True)
+        prompt = embedder.spec.passage_prompt or None
+
+        def raw_encode(batch: list[str]) -> Any:
+            return raw.encode(batch, prompt=prompt, batch_size=embedder.batch_size, normalize_embeddings=True, convert_to_numpy=True)
+
+        ours = _best_rate(embedder.encode_passages, texts, 3)
+        theirs = _best_rate(raw_encode, texts, 3)
+        questions = [q.question for q in load_questions(DEFAULT_QUESTIONS)]
+        latency = ask_latency(index_dir, questions, args.rounds)
+    report = {
+        "model": embedder.name,
+        "cpus": os.cpu_count(),
+        "index_build_seconds": min(builds),
+        "corpus": {"articles": index.manifest.articles, "chunks": index.manifest.chunks, "sentences": index.manifest.sentences},
+        "encode_texts_per_second": {"pipeline": ours, "raw_sentence_transformers": theirs, "ratio": ours / theirs},
+        "ask": latency,
+    }
+    print(f"model {report['model']} on {report['cpus']} CPUs")
+    print(f"index build (seed corpus, model loaded): {report['index_build_seconds']:.2f} s")
+    print(f"encode: pipeline {ours:.1f} texts/s, raw SentenceTransformer.encode {theirs:.1f} texts/s ({100 * ours / theirs:.0f}%)")
+    print(
+        f"POST /ask over {latency['requests']} requests (warm): p50 {latency['p50_ms']:.1f} ms, p95 {latency['p95_ms']:.1f} ms "
+        f"(server-side p50 {latency['server_p50_ms']:.1f} ms, p95 {latency['server_p95_ms']:.1f} ms)"
+    )
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
