@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from api.schemas import AnswerOut, AskRequest, AskResponse, CitationOut, DocumentOut, DocumentSummary, ErrorOut, Health
+from api.schemas import AnswerOut, AskRequest, AskResponse, CitationOut, DocumentOut, DocumentSummary, ErrorOut, Health, SpanOut
 from index.corpus import Article
 from index.errors import IndexNotBuilt, UnknownDocument
 from qa.pipeline import Pipeline
@@ -40,7 +40,16 @@ def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse:
     answer = None
     if result.answer is not None:
         a = result.answer
-        answer = AnswerOut(text=a.text, doc_id=a.doc_id, start=a.start, end=a.end, sentence=a.sentence, score=a.score)
+        answer = AnswerOut(
+            text=a.text,
+            doc_id=a.doc_id,
+            start=a.start,
+            end=a.end,
+            sentence=a.sentence,
+            score=a.score,
+            alternatives=[SpanOut(**asdict(s)) for s in a.alternatives],
+            supporting=[SpanOut(**asdict(s)) for s in a.supporting],
+        )
     return AskResponse(
         question=result.question,
         answer=answer,

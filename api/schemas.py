@@ -32,13 +32,24 @@ class AskRequest(BaseModel):
         return stripped
 
 
+class SpanOut(BaseModel):
+    text: str = Field(description="verbatim: document.text[start:end]")
+    doc_id: str
+    start: int
+    end: int
+    sentence: str
+    score: float
+
+
 class AnswerOut(BaseModel):
     text: str = Field(description="verbatim: document.text[start:end]")
     doc_id: str
     start: int
     end: int
     sentence: str = Field(description="the sentence the answer comes from")
-    score: float = Field(description="confidence in [0, 1]")
+    score: float = Field(description="calibrated confidence in [0, 1]: the share of answers with this score that the eval found right")
+    alternatives: list[SpanOut] = Field(description="the next best distinct answers (at most 3)")
+    supporting: list[SpanOut] = Field(description="the same answer in other articles; their sentences show differing wordings")
 
 
 class CitationOut(BaseModel):

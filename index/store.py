@@ -6,7 +6,7 @@ Layout under the index root::
     builds/<id>/manifest.json    model, dimension, corpus hash, counts, settings, build time
     builds/<id>/articles.jsonl   the articles as indexed (text, title, date, url)
     builds/<id>/chunks.jsonl     Chunk records with document offsets
-    builds/<id>/sentences.jsonl  Sentence records with document offsets
+    builds/<id>/sentences.jsonl  Sentence records with document offsets and candidate answer spans
     builds/<id>/chunks.faiss     inner-product FAISS index over normalised chunk vectors
     builds/<id>/sentences.npy    normalised sentence vectors (float32, no pickle)
     builds/<id>/bm25/            French BM25 over the chunks (bm25s arrays and JSON, no pickle)
@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from index.annotate import Annotator, SpanTuple
 from index.chunking import Chunk, Chunker, ChunkingConfig
 from index.corpus import Article
 from index.embedding import Embedder
@@ -39,7 +40,7 @@ from index.errors import IndexIncompatible, IndexNotBuilt
 from index.lexical import Bm25Index
 from index.sentences import Sentence, split_sentences
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _KEEP_BUILDS = 2
 
 
@@ -78,6 +79,7 @@ class Index:
     chunk_index: Any  # faiss.Index
     sentence_vectors: np.ndarray
     lexical: Bm25Index
+    sentence_spans: list[tuple[SpanTuple, ...]]
 
     def chunk_vectors(self) -> np.ndarray:
         return np.asarray(self.chunk_index.reconstruct_n(0, self.chunk_index.ntotal), dtype=np.float32)
@@ -137,6 +139,7 @@ def build_index(
     root: Path,
     chunking: ChunkingConfig | None = None,
     *,
+    annotator: Annotator | None = None,
     show_progress: bool = False,
 ) -> Manifest:
     """Chunk, embed and persist ``articles`` under ``root``, then make it current."""
@@ -146,6 +149,7 @@ def build_index(
     chunker = Chunker(chunking)
     chunks = [chunk for article in articles for chunk in chunker.split(article)]
     sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
+    spans = (annotator or Annotator().load()).annotate(articles, sentences)
     chunk_vectors = embedder.encode_passages([c.text for c in chunks], show_progress=show_progress)
     sentence_vectors = embedder.encode_passages([s.text for s in sentences], show_progress=show_progress)
 
@@ -163,7 +167,7 @@ def build_index(
         try:
             _write_jsonl(tmp / "articles.jsonl", ({k: v for k, v in asdict(a).items() if k != "source"} for a in articles))
             _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
-            _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in sentences))
+            _write_jsonl(tmp / "sentences.jsonl", ({**asdict(s), "spans": sp} for s, sp in zip(sentences, spans, strict=True)))
             faiss.write_index(dense, str(tmp / "chunks.faiss"))
             np.save(tmp / "sentences.npy", sentence_vectors, allow_pickle=False)
             lexical.save(tmp / "bm25")
@@ -227,7 +231,9 @@ def load_index(root: Path, *, model: str | None = None) -> Index:
     try:
         articles = [Article(**record) for record in _read_jsonl(path / "articles.jsonl")]
         chunks = [Chunk(**record) for record in _read_jsonl(path / "chunks.jsonl")]
-        sentences = [Sentence(**record) for record in _read_jsonl(path / "sentences.jsonl")]
+        records = _read_jsonl(path / "sentences.jsonl")
+        spans = [tuple((int(a), int(b), str(label)) for a, b, label in r.pop("spans")) for r in records]
+        sentences = [Sentence(**record) for record in records]
         dense = faiss.read_index(str(path / "chunks.faiss"))
         vectors = np.load(path / "sentences.npy", allow_pickle=False)
         lexical = Bm25Index.load(path / "bm25")
@@ -235,7 +241,7 @@ def load_index(root: Path, *, model: str | None = None) -> Index:
         raise IndexIncompatible(f"index at {path} is damaged ({exc}): rebuild it") from exc
     if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(vectors) != len(sentences) or dense.d != manifest.dim:
         raise IndexIncompatible(f"index at {path} is inconsistent (counts or dimension differ): rebuild it")
-    return Index(path, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical)
+    return Index(path, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical, spans)
 
 
 def is_up_to_date(root: Path, articles: Sequence[Article], model: str, chunking: ChunkingConfig) -> bool:

@@ -50,6 +50,10 @@ def _print_result(result: Result) -> None:
         print(f"  [{answer.doc_id} {answer.start}:{answer.end}, confiance {answer.score:.2f}]")
         if answer.sentence != answer.text:
             print(f"  Phrase : {answer.sentence}")
+        for s in answer.supporting:
+            print(f"  Aussi dans {s.doc_id} : {s.sentence}")
+        if answer.alternatives:
+            print("  Autres réponses possibles : " + " | ".join(f"{s.text} ({s.score:.2f})" for s in answer.alternatives))
     print("Sources :")
     for rank, c in enumerate(result.citations, start=1):
         title = f" — {c.title}" if c.title else ""

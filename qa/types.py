@@ -31,8 +31,23 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Span:
+    """A verbatim span of an article, with the sentence around it."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    sentence: str
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
 class Answer:
-    """The answer span, the sentence it sits in, and a confidence in [0, 1]."""
+    """The answer span, the sentence it sits in, and a confidence in [0, 1].
+
+    ``alternatives``: the next best distinct answers. ``supporting``: the same answer stated
+    in other articles (their sentences show where articles word it differently)."""
 
     text: str
     doc_id: str
@@ -42,6 +57,8 @@ class Answer:
     sentence_start: int
     sentence_end: int
     score: float
+    alternatives: tuple[Span, ...] = ()
+    supporting: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def test_ask_contract(client: TestClient) -> None:
     body = response.json()
     assert set(body) == {"question", "answer", "citations", "took_ms"}
     answer = body["answer"]
-    assert set(answer) == {"text", "doc_id", "start", "end", "sentence", "score"}
+    assert set(answer) == {"text", "doc_id", "start", "end", "sentence", "score", "alternatives", "supporting"}
     document = client.get(f"/documents/{answer['doc_id']}").json()
     assert document["text"][answer["start"] : answer["end"]] == answer["text"]
     assert 0 <= answer["score"] <= 1

@@ -1,0 +1,121 @@
+"""What a French question asks for: the expected answer types and the content terms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.lexical import terms
+
+# Answer types, as labels of the candidate spans made in index/annotate.py.
+QUANTITY = frozenset({"NUM", "MONEY", "PERCENT"})
+DATE = frozenset({"DATE"})
+DURATION = frozenset({"DURATION"})
+PLACE = frozenset({"LOC"})
+PERSON = frozenset({"PER", "NAME"})  # NAME: a run of proper nouns the NER did not label
+ORGANISATION = frozenset({"ORG", "MISC", "NAME"})
+REASON = frozenset({"REASON"})
+MANNER = frozenset({"MANNER"})
+THING = frozenset({"NP", "MISC", "ORG", "NAME"})
+CLAUSE = frozenset({"CLAUSE", "NP"})
+
+_ORG_NOUNS = (
+    r"entreprises?|sociétés?|groupes?|firmes?|fonds|constructeurs?|fabricants?|fondeurs?|opérateurs?|laboratoires?"
+    r"|conglomérats?|géants?|partenaires?|acteurs?|banques?|clubs?|équipes?|marques?|organisations?|institutions?"
+    r"|ministères?|agences?|start-?ups?|compagnies?|partis?|syndicats?|organismes?|investisseurs?|filiales?|administrations?"
+)
+_PERSON_NOUNS = (
+    r"dirigeants?|patrons?|pdg|président(?:e|s)?|chefs?|ministres?|directeur(?:s|rice)?|responsables?|fondateurs?"
+    r"|maires?|entraîneurs?|joueurs?|personnalités?|experts?|porte-parole|candidat(?:e|s)?|élu(?:e|s)?|artistes?|chercheu(?:r|se|rs)"
+    r"|co-?dirigeants?|médecins?|syndicalistes?|scientifiques?|ingénieurs?|avocats?|juges?|auteurs?|commissaires?|conseillers?"
+)
+_PLACE_NOUNS = (
+    r"zones?|villes?|pays|régions?|lieux?|sites?|endroits?|continents?|communes?|départements?|quartiers?|états?|capitales?|gares?|ports?"
+)
+
+_ONE_WORD = r"(?:[\w-]+ )?"  # "quel grand fondeur", "quel co-dirigeant"
+
+# (pattern, expected types); the first that matches wins, so specific forms come first.
+_RULES: list[tuple[re.Pattern[str], frozenset[str]]] = [
+    (
+        re.compile(
+            r"\bpourquoi\b|\bdans quel but\b|\bpour quelles? raisons?\b"
+            r"|\bquel(?:le)?s? (?:est|sont|était) (?:l[ae]s?|son|sa|leur) (?:but|objectif|motivation|raison)",
+            re.I,
+        ),
+        REASON,
+    ),
+    (
+        re.compile(r"\bcombien de temps\b|\bpendant combien\b|\bsur quelle (?:période|durée)\b|\bquelle durée\b|\bdepuis combien\b", re.I),
+        DURATION | DATE,
+    ),
+    (
+        re.compile(
+            r"\bcombien\b|\bquel(?:le)? (?:est|sont|était) (?:le|la|les|l['’]) ?"
+            r"(?:montant|prix|salaire|valeur|coût|budget|nombre|taux|chiffre|part)\b"
+            r"|\bquel(?:le)?s? (?:montant|somme|salaire|nombre|quantité|part|pourcentage|proportion|capacité|puissance"
+            r"|volume|chiffre|budget|coût|prix|taux|valeur|superficie|surface|distance|hauteur|population|effectif)\b",
+            re.I,
+        ),
+        QUANTITY,
+    ),
+    (
+        re.compile(
+            r"\bquand\b|\ben quelle année\b|\bà quelle (?:date|époque|heure)\b"
+            r"|\bquel (?:jour|mois|moment)\b|\bquelle (?:date|année|semaine|saison|échéance|période|époque)\b"
+            r"|\bdepuis quand\b|\bà partir de quand\b|\bd['’]ici quand\b",
+            re.I,
+        ),
+        DATE,
+    ),
+    (
+        re.compile(
+            rf"\boù\b|\bd['’]où\b|\b(?:dans|en|à|vers) quel(?:le)?s? (?:{_PLACE_NOUNS})\b|\bquel(?:le)?s? (?:{_PLACE_NOUNS})\b", re.I
+        ),
+        PLACE,
+    ),
+    (re.compile(rf"\bquel(?:le)?s? {_ONE_WORD}(?:{_PERSON_NOUNS})\b", re.I), PERSON),
+    (re.compile(rf"\bquel(?:le)?s? {_ONE_WORD}(?:{_ORG_NOUNS})\b", re.I), ORGANISATION),
+    (re.compile(r"\bqui\b", re.I), PERSON | ORGANISATION),
+    (re.compile(r"\bcomment\b|\bde quelle (?:manière|façon)\b|\bpar quels? moyens?\b", re.I), MANNER | CLAUSE),
+    (re.compile(r"\bquel(?:le)?s? (?:rôle|fonction|poste|titre)\b", re.I), CLAUSE | THING),
+]
+
+# Interrogative words that say what is asked but never appear in the answer.
+_QUESTION_WORDS = {"quel", "quell", "quels", "quelles", "combien", "quand", "comment", "pourquoi", "qui", "ou"}
+
+
+# Labels that fit a type only loosely score half.
+_LOOSE = frozenset({"NAME", "MISC", "NP", "CLAUSE"})
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    question: str
+    expected: frozenset[str]
+    terms: frozenset[str]
+
+    def type_match(self, label: str) -> float:
+        """1 for a span of the asked type, 0.5 for a loose fit, 0 otherwise.
+
+        A "what" question (``THING``) is open: every noun-like span fits it equally."""
+        if label not in self.expected:
+            return 0.0
+        if self.expected == THING:
+            return 0.5
+        strict = self.expected - _LOOSE
+        return 0.5 if strict and label in _LOOSE else 1.0
+
+    @property
+    def wants_clause(self) -> bool:
+        return bool(self.expected & (REASON | MANNER)) or self.expected == CLAUSE | THING
+
+
+def analyse(question: str) -> QuestionAnalysis:
+    expected = THING
+    for pattern, types in _RULES:
+        if pattern.search(question):
+            expected = types
+            break
+    content = frozenset(t for t in terms(question) if t not in _QUESTION_WORDS)
+    return QuestionAnalysis(question, expected, content)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from qa.analysis import DATE, DURATION, MANNER, ORGANISATION, PERSON, PLACE, QUANTITY, REASON, THING, analyse
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Combien de wafers par mois ?", QUANTITY),
+        ("Quel montant Nvidia investira-t-il ?", QUANTITY),
+        ("Quelle part du marché détient-il ?", QUANTITY),
+        ("Quel est le salaire de la présidente ?", QUANTITY),
+        ("Quand l'accord a-t-il été signé ?", DATE),
+        ("En quelle année OpenAI a-t-il été fondé ?", DATE),
+        ("Pendant combien de temps durera le chantier ?", DURATION | DATE),
+        ("Où l'accord a-t-il été annoncé ?", PLACE),
+        ("Dans quelle ville se trouve l'usine ?", PLACE),
+        ("Quel pays accueille les centres ?", PLACE),
+        ("Quel grand fondeur est cité ?", ORGANISATION),
+        ("Quelle entreprise fournit la mémoire ?", ORGANISATION),
+        ("Quel fonds finance le projet ?", ORGANISATION),
+        ("Avec quels partenaires travaille-t-il ?", ORGANISATION),
+        ("Quel co-dirigeant a-t-il rencontré ?", PERSON),
+        ("Qui dirige OpenAI ?", PERSON | ORGANISATION),
+        ("Pourquoi Samsung s'engage-t-il ?", REASON),
+        ("Dans quel but construit-on ces usines ?", REASON),
+        ("Qu'apporteront Arm et Nvidia ?", THING),
+    ],
+)
+def test_expected_answer_type(question: str, expected: frozenset[str]) -> None:
+    assert analyse(question).expected == expected
+
+
+def test_how_questions_want_a_manner_clause() -> None:
+    analysis = analyse("Comment OpenAI va-t-il fabriquer ses puces ?")
+    assert analysis.expected >= MANNER and analysis.wants_clause
+
+
+def test_content_terms_drop_interrogatives_and_fold_elisions() -> None:
+    analysis = analyse("Combien de puces l’entreprise d'OpenAI veut-elle ?")
+    assert "combien" not in analysis.terms and "puc" in analysis.terms and "open" in analysis.terms
+
+
+def test_type_match_grades_loose_labels() -> None:
+    who = analyse("Quel dirigeant a signé ?")
+    assert who.type_match("PER") == 1.0 and who.type_match("NAME") == 0.5 and who.type_match("DATE") == 0.0
+    what = analyse("Qu'a-t-il signé ?")
+    assert what.type_match("NP") == what.type_match("ORG") == 0.5
