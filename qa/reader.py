@@ -41,9 +41,9 @@ class ReaderConfig:
     probability of being right) were fitted on ``eval/questions_fr.jsonl``; ``eval/heldout``
     checks them on unseen articles."""
 
-    max_chunks: int = 4
-    max_sentences: int = 4
-    similarity_weight: float = 0.3
+    max_chunks: int = 6
+    max_sentences: int = 6
+    similarity_weight: float = 0.5
     w_sentence: float = 1.5
     w_type: float = 0.6
     w_proximity: float = 1.0
@@ -51,8 +51,8 @@ class ReaderConfig:
     w_length: float = 0.5
     w_agreement: float = 0.1
     w_topic: float = 0.5
-    calibration: tuple[float, float] = (1.789, -5.477)
-    no_answer_threshold: float = 0.2
+    calibration: tuple[float, float] = (4.025, -12.012)
+    no_answer_threshold: float = 0.1
 
     def __post_init__(self) -> None:
         if self.max_chunks < 1 or self.max_sentences < 1:
@@ -126,11 +126,14 @@ class SentenceReader:
         if not rows:
             return []
         similarities = self.index.sentence_vectors[rows] @ query
+        # e5 cosines sit in a narrow band: rescale them over the candidates so they weigh as intended.
+        low, high = float(similarities.min()), float(similarities.max())
+        spread = high - low if high - low > 1e-6 else 1.0
         weight = self.config.similarity_weight
         scored = []
         for row, similarity in zip(rows, similarities.tolist(), strict=True):
             overlap = len(wanted & self._terms(row)) / len(wanted) if wanted else 0.0
-            score = weight * similarity + (1.0 - weight) * overlap
+            score = weight * (similarity - low) / spread + (1.0 - weight) * overlap
             scored.append(ScoredSentence(row, self.index.sentences[row], similarity, overlap, score))
         return sorted(scored, key=lambda s: s.score, reverse=True)[: self.config.max_sentences]
 
