@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K
+from index.errors import BadQuestion
+from qa.pipeline import MAX_TOP_K, validate_question
 from qa.retrieval import Mode
 
 ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
@@ -24,12 +25,10 @@ class AskRequest(BaseModel):
     @field_validator("question")
     @classmethod
     def _question_length(cls, value: str) -> str:
-        stripped = value.strip()
-        if not stripped:
-            raise ValueError("the question is empty")
-        if len(stripped) > MAX_QUESTION_CHARS:
-            raise ValueError(f"the question is {len(stripped)} characters long; the limit is {MAX_QUESTION_CHARS}")
-        return stripped
+        try:
+            return validate_question(value)
+        except BadQuestion as exc:
+            raise ValueError(str(exc)) from None
 
 
 class SpanOut(BaseModel):
