@@ -19,7 +19,7 @@ from eval.questions import QTYPES, Question, load_questions
 from index.corpus import load_articles
 from index.errors import QAError
 from index.store import build_index, is_up_to_date, load_index
-from qa.factory import chunking_config, load_embedder, reader_config
+from qa.factory import chunking_config, load_embedder, pipeline_for
 from qa.pipeline import Pipeline
 from qa.retrieval import Mode
 from qa.settings import Settings
@@ -234,8 +234,7 @@ def prepare_index(settings: Settings, articles_dir: Path, index_dir: Path) -> Pi
     if not is_up_to_date(index_dir, articles, embedder.name, chunking):
         print(f"building eval index of {articles_dir} in {index_dir} ...", file=sys.stderr)
         build_index(articles, embedder, index_dir, chunking)
-    index = load_index(index_dir, model=embedder.name)
-    return Pipeline(index, embedder, reader_config(settings), mode=settings.retrieval_mode, rrf_k=settings.rrf_k)
+    return pipeline_for(load_index(index_dir, model=embedder.name), embedder, settings)
 
 
 def evaluate(pipeline: Pipeline, questions: list[Question], top_k: int) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from index.chunking import ChunkingConfig
-from index.embedding import SentenceTransformerEmbedder
+from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.models import resolve_model
-from index.store import check_model, load_index, read_manifest
+from index.store import Index, check_model, load_index, read_manifest
 from qa.pipeline import Pipeline
 from qa.reader import ReaderConfig
 from qa.settings import Settings
@@ -19,6 +19,11 @@ def reader_config(settings: Settings) -> ReaderConfig:
     return ReaderConfig(max_chunks=settings.reader_chunks, no_answer_threshold=settings.no_answer_threshold)
 
 
+def pipeline_for(index: Index, embedder: Embedder, settings: Settings) -> Pipeline:
+    """A pipeline over a loaded index, with the configured reader and retrieval."""
+    return Pipeline(index, embedder, reader_config(settings), mode=settings.retrieval_mode, rrf_k=settings.rrf_k)
+
+
 def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     """Resolve (building the e5 folder if needed) and load the embedding model."""
     return SentenceTransformerEmbedder(resolve_model(settings.model, settings.model_cache_dir)).load()
@@ -30,5 +35,4 @@ def load_pipeline(settings: Settings, embedder: SentenceTransformerEmbedder | No
         spec = resolve_model(settings.model, settings.model_cache_dir)
         check_model(read_manifest(settings.index_dir), spec.name, settings.index_dir)  # before loading weights
         embedder = SentenceTransformerEmbedder(spec).load()
-    index = load_index(settings.index_dir, model=embedder.name)
-    return Pipeline(index, embedder, reader_config(settings), mode=settings.retrieval_mode, rrf_k=settings.rrf_k)
+    return pipeline_for(load_index(settings.index_dir, model=embedder.name), embedder, settings)

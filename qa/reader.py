@@ -25,7 +25,7 @@ import numpy as np
 from index.lexical import strip_accents, terms, words
 from index.sentences import Sentence
 from index.store import Index
-from qa.analysis import CLAUSE, QuestionAnalysis, analyse
+from qa.analysis import QuestionAnalysis, analyse
 from qa.types import Answer, Hit, Span
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -139,7 +139,6 @@ class SentenceReader:
 
     def _candidates(self, analysis: QuestionAnalysis, ranked: list[ScoredSentence]) -> list[Candidate]:
         cfg = self.config
-        clause_wanted = analysis.wants_clause or analysis.expected == CLAUSE
         out = []
         for ss in ranked:
             text = self.index.articles[ss.sentence.doc_id].text
@@ -156,7 +155,7 @@ class SentenceReader:
                     proximity = math.exp(-gap / 60.0)
                 else:
                     proximity = 0.0
-                if label in _CLAUSE_LABELS or clause_wanted:
+                if label in _CLAUSE_LABELS or analysis.wants_clause:
                     length = 1.0 if 3 <= n_words <= 16 else 0.3
                 else:
                     length = 1.0 if n_words <= 4 else max(0.0, 1.0 - (n_words - 4) / 6)

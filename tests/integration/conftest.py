@@ -9,7 +9,7 @@ import pytest
 from index.corpus import load_articles
 from index.embedding import SentenceTransformerEmbedder
 from index.store import build_index, load_index
-from qa.factory import chunking_config, load_embedder, reader_config
+from qa.factory import chunking_config, load_embedder, pipeline_for
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
@@ -38,4 +38,4 @@ def real_pipeline(real_settings: Settings, real_embedder: SentenceTransformerEmb
     articles = load_articles(real_settings.articles_dir)
     build_index(articles, real_embedder, real_settings.index_dir, chunking_config(real_settings))
     index = load_index(real_settings.index_dir, model=real_embedder.name)
-    return Pipeline(index, real_embedder, reader_config(real_settings))
+    return pipeline_for(index, real_embedder, real_settings)
