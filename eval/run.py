@@ -178,8 +178,7 @@ def calibration(outcomes: list[Outcome]) -> list[dict[str, Any]]:
 
 def sweep(outcomes: list[Outcome]) -> list[dict[str, float]]:
     rows = []
-    for step in range(0, 21):
-        t = step / 20
+    for t in [step / 100 for step in range(0, 20)] + [step / 20 for step in range(4, 21)]:  # finer where thresholds sit
         s = summarize(outcomes, t)
         rows.append({"threshold": t, **{k: s[k] for k in ("no_answer_accuracy", "wrongly_unanswered", "overall_accuracy", "f1")}})
     return rows
@@ -227,6 +226,12 @@ def print_report(name: str, summary: dict[str, Any], types: dict[str, dict[str, 
         print(f"  {row['band']:<10} {int(row['n']):>3}  {rates}")
 
 
+def eval_index_dir(articles_dir: Path) -> Path:
+    """Where the eval keeps its index of a folder: named after the folder and its parent, so
+    ``data/articles`` and ``eval/heldout/articles`` do not overwrite each other."""
+    return Path("data/index-eval") / "-".join(articles_dir.resolve().parts[-2:])
+
+
 def prepare_index(settings: Settings, articles_dir: Path, index_dir: Path) -> Pipeline:
     embedder = load_embedder(settings)
     articles = load_articles(articles_dir)
@@ -235,6 +240,14 @@ def prepare_index(settings: Settings, articles_dir: Path, index_dir: Path) -> Pi
         print(f"building eval index of {articles_dir} in {index_dir} ...", file=sys.stderr)
         build_index(articles, embedder, index_dir, chunking)
     return pipeline_for(load_index(index_dir, model=embedder.name), embedder, settings)
+
+
+def load_eval(questions_file: Path, articles_dir: Path | None, index_dir: Path | None) -> tuple[list[Question], Pipeline]:
+    """The question set and a pipeline over the eval's own index of ``articles_dir`` (default: the configured folder)."""
+    settings = Settings()
+    articles_dir = articles_dir or settings.articles_dir
+    questions = load_questions(questions_file)
+    return questions, prepare_index(settings, articles_dir, index_dir or eval_index_dir(articles_dir))
 
 
 def evaluate(pipeline: Pipeline, questions: list[Question], top_k: int) -> dict[str, Any]:
@@ -271,11 +284,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = Settings()
-        articles_dir = args.articles or settings.articles_dir
-        index_dir = args.index_dir or Path("data/index-eval") / articles_dir.resolve().name
-        questions = load_questions(args.questions)
-        pipeline = prepare_index(settings, articles_dir, index_dir)
+        questions, pipeline = load_eval(args.questions, args.articles, args.index_dir)
         report = evaluate(pipeline, questions, args.top_k)
     except (QAError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

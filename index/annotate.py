@@ -9,6 +9,7 @@ offsets, so the reader at question time only scores them.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -55,9 +56,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 # Markers after which a cause or a manner is stated; the clause runs to the next boundary.
 _REASON = re.compile(
-    r"\b(?:afin d(?:e|['’])|pour (?=\w+(?:er|ir|re)\b)|car|parce qu(?:e|['’])"
-    r"|en raison d(?:e|u|es|['’])|grâce à|grâce aux?|dans le but d(?:e|['’])"
-    r"|vis(?:e|ent|ant) à|destinée?s? à|puisqu(?:e|['’])|pour répondre à)\s*",
+    r"\b(?:afin d(?:e\s+|['’]\s*)|pour (?=\w+(?:er|ir|re)\b)|car\s+|parce qu(?:e\s+|['’]\s*)"
+    r"|en raison d(?:e\s+|u\s+|es\s+|['’]\s*)|grâce aux?\s+|grâce à\s+|dans le but d(?:e\s+|['’]\s*)"
+    r"|vis(?:e|ent|ant) à\s+|destinée?s? à\s+|puisqu(?:e\s+|['’]\s*)|pour répondre à\s+)",
     re.I,
 )
 _MANNER = re.compile(
@@ -126,6 +127,98 @@ def _spacy_spans(doc: Any) -> Iterator[SpanTuple]:
             left, right = token.left_edge, token.right_edge
             if 2 <= right.i - left.i + 1 <= _MAX_CLAUSE_WORDS:
                 yield left.idx, right.idx + len(right.text), "CLAUSE"
+        if token.pos_ == "NOUN" and len(token.text) > 2 and token.text.replace("-", "").isalpha():
+            yield token.idx, token.idx + len(token.text), "NP"  # "smartphone", "double"
+        if token.pos_ == "VERB" and "Inf" in token.morph.get("VerbForm"):
+            right = token.right_edge  # an infinitive and what it governs: "réduire les coûts"
+            if right.i > token.i and right.i - token.i < _MAX_CLAUSE_WORDS:
+                yield token.idx, right.idx + len(right.text), "CLAUSE"
+
+
+# Capitalised runs ("Masayoshi Son", "Tahnoon bin Zayed al Nathyan", "DRAM"): names a tagger may miss.
+_CAPITALISED = re.compile(
+    r"(?<![\w-])[A-ZÀ-ÖØ-Ý][\w&.-]*(?:[ \u00a0](?:(?:bin|ben|al|el|de|van|von|da|del)[ \u00a0])?[A-ZÀ-ÖØ-Ý][\w&.-]*)*(?<![.-])"
+)
+# Where a noun phrase or clause may be cut short on the right: before a preposition, a relative
+# pronoun, a coordinating word or punctuation ("des services de conseil | aux entreprises ...").
+_CUT = re.compile(
+    r"\s*[,;:]|\s(?=(?:à|au|aux|en|pour|dans|avec|sur|par|chez|vers|qui|que|qu['’]|dont|afin|lors|depuis|selon|comme"
+    r"|tandis|mais|car|grâce|parce|alors|puis|ainsi|tout|afin|entre|contre|après|avant|pendant)\b)",
+    re.I,
+)
+# Leading prepositions or markers a phrase may be stated without ("en tant que partenaire", "sur l'exploitation").
+_LEAD = re.compile(
+    r"^(?:(?:en tant que|tant que|à|au|aux|en|pour|dans|avec|sur|par|chez|vers|de|du|des|comme|selon|afin de|non seulement"
+    r"|notamment|jusqu['’]à)\s+|d['’]\s*)+",
+    re.I,
+)
+_MEANINGFUL = re.compile(r"[^\W_]{2}|\d")  # a span needs a real word or a digit, not just "l’"
+_JOIN = re.compile(r"^(?:,\s*|\s+(?:et|ou)\s+|,?\s+ainsi que\s+)$")
+_NAMED = frozenset({"PER", "ORG", "LOC", "MISC", "NAME"})
+_PHRASES = frozenset({"NP", "CLAUSE", "REASON", "MANNER"})
+
+
+def _word_count(text: str) -> int:
+    return len(text.split())
+
+
+def derived_spans(text: str, spans: set[SpanTuple], start: int, end: int) -> set[SpanTuple]:
+    """Spans made from a sentence's spans (all in document offsets, the sentence is ``text[start:end]``):
+
+    - phrases without their leading preposition or determiner, and cut short before a
+      preposition, relative pronoun or comma;
+    - clauses run on to the next punctuation mark (the parser often stops early);
+    - names joined by "et", "ou" or commas ("Samsung C&T et Samsung Heavy Industries"),
+      with a leading "entre" ("entre Pyeongtaek et Yongin").
+    """
+    out: set[SpanTuple] = set()
+    for a, b, label in spans:
+        if label in _NAMED:
+            comma = text.find(",", a, b)  # "Sam Altman, PDG" as one entity
+            if comma > a:
+                out.add((a, comma, label))
+        if label not in _PHRASES:
+            continue
+        starts = {a}
+        lead = _LEAD.match(text[a:b])
+        if lead and a + lead.end() < b:
+            starts.add(a + lead.end())
+            det = _DETERMINERS.match(text[a + lead.end() : b])
+            if det and a + lead.end() + det.end() < b:
+                starts.add(a + lead.end() + det.end())
+        ends = {b}
+        for m in _CUT.finditer(text, a, b):
+            if m.start() > a:
+                ends.add(m.start())
+        if label != "NP":
+            stop = re.compile(r"[,;:.!?»\n]").search(text, b, end)
+            stretch = stop.start() if stop else end
+            if stretch > b and _word_count(text[b:stretch]) <= 8:
+                ends.add(stretch)
+        for s0 in starts:
+            for e0 in ends:
+                if e0 > s0 and (s0, e0) != (a, b):
+                    out.add((s0, e0, label))
+    named: dict[int, list[SpanTuple]] = defaultdict(list)
+    for span in spans:
+        if span[2] in _NAMED:
+            named[span[0]].append(span)
+
+    def chain(first: int, end: int, label: str, depth: int) -> None:
+        for c in range(end, min(end + 14, start + len(text))):
+            if c not in named or not _JOIN.match(text[end:c]):
+                continue
+            for _, d, _ in named[c]:
+                out.add((first, d, label))
+                if text[max(start, first - 6) : first].lower() == "entre ":
+                    out.add((first - 6, d, label))
+                if depth < 3:
+                    chain(first, d, label, depth + 1)
+
+    for first, group in list(named.items()):
+        for _, end, label in group:
+            chain(first, end, label, 1)
+    return out
 
 
 @lru_cache(maxsize=2)
@@ -167,13 +260,20 @@ class Annotator:
                 s = sentences[row]
                 found[row].update(pattern_spans(s.text, s.start))
                 found[row].update(sp for sp in spans if s.start <= sp[0] and sp[1] <= s.end)
+                for m in _CAPITALISED.finditer(s.text):
+                    if m.start() > 0 or " " in m.group() or m.group().isupper():  # not a sentence's first word alone
+                        found[row].add((s.start + m.start(), s.start + m.end(), "NAME"))
+                trimmed = {(*_trim(article.text, a, b), label) for a, b, label in found[row]}
+                found[row].update(derived_spans(article.text, trimmed, s.start, s.end))
         out = []
         for row, candidates in enumerate(found):
             text = texts[sentences[row].doc_id]
             clean = set()
             for start, end, label in candidates:
                 a, b = _trim(text, start, end)
-                if b > a and "\n" not in text[a:b]:
+                if label in _NAMED and "," in text[a:b]:
+                    continue  # "Sam Altman, PDG": a name and its title, kept apart by derived_spans
+                if b > a and "\n" not in text[a:b] and _MEANINGFUL.search(text, a, b):
                     clean.add((a, b, label))
             out.append(tuple(sorted(clean)))
         return out

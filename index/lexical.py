@@ -120,6 +120,14 @@ class Bm25Index:
     def size(self) -> int:
         return int(self._model.scores["num_docs"])  # type: ignore[attr-defined]
 
+    def document_frequency(self, term: str) -> int:
+        """How many documents (chunks) hold ``term``; 0 for a term never seen."""
+        column = self._vocab.get(term)
+        indptr = self._model.scores["indptr"]  # type: ignore[attr-defined]
+        if column is None or column + 1 >= len(indptr):  # bm25s may append a column-less "" token
+            return 0
+        return int(indptr[column + 1] - indptr[column])
+
     def scores(self, query_terms: Iterable[str]) -> np.ndarray:
         """BM25 score of every document (row) for the query's terms; unknown terms count for nothing."""
         known = [t for t in query_terms if t in self._vocab]

@@ -40,7 +40,7 @@ from index.errors import IndexIncompatible, IndexNotBuilt
 from index.lexical import Bm25Index
 from index.sentences import Sentence, split_sentences
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _KEEP_BUILDS = 2
 
 

@@ -40,3 +40,45 @@ def test_spacy_spans_are_trimmed_and_inside_their_sentence() -> None:
             assert text[start:end] == text[start:end].strip(" ,.;:")
     first = {(text[a:b], label) for a, b, label in spans[0]}
     assert ("Séoul", "LOC") in first and any(t == "Sam Altman" for t, _ in first)
+
+
+def annotated_with_labels(text: str) -> set[tuple[str, str]]:
+    article = Article("d", text)
+    sentences = split_sentences("d", text)
+    spans = Annotator().load().annotate([article], sentences)
+    return {(text[a:b], label) for found in spans for a, b, label in found}
+
+
+def annotated(text: str) -> set[str]:
+    return {span for span, _ in annotated_with_labels(text)}
+
+
+def test_names_joined_by_et_and_entre_ranges() -> None:
+    found = annotated("Samsung C&T et Samsung Heavy Industries travailleront sur des usines construites entre Pyeongtaek et Yongin.")
+    assert "Samsung C&T et Samsung Heavy Industries" in found
+    assert "entre Pyeongtaek et Yongin" in found
+
+
+def test_phrases_without_leading_preposition_and_cut_before_the_rest() -> None:
+    found = annotated(
+        "Samsung Electronics agira en tant que partenaire mémoire stratégique pour l’initiative Stargate. "
+        "Samsung SDS peut fournir des services de conseil et de gestion aux entreprises intégrant les modèles OpenAI."
+    )
+    assert "partenaire mémoire stratégique" in found
+    assert "services de conseil et de gestion" in found
+
+
+def test_capitalised_runs_and_names_apart_from_their_title() -> None:
+    found = annotated_with_labels("Le patron d'OpenAI, Sam Altman, PDG de la firme, rencontrera Masayoshi Son à Tokyo.")
+    assert any(span == "Masayoshi Son" for span, _ in found)
+    assert any(span == "Sam Altman" for span, _ in found)
+    assert not any("," in span for span, label in found if label in {"PER", "ORG", "LOC", "MISC", "NAME"})
+
+
+def test_every_span_starts_and_ends_on_a_word_boundary() -> None:
+    text = "Samsung a évoqué des data centers flottants, censés réduire à la fois les coûts et l’empreinte carbone."
+    for span in annotated(text):
+        at = text.index(span)
+        assert at == 0 or not text[at - 1].isalnum(), span
+        end = at + len(span)
+        assert end == len(text) or not text[end].isalnum(), span

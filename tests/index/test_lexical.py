@@ -16,3 +16,12 @@ def test_stopwords_dropped_numbers_kept() -> None:
 
 def test_accents_and_plurals_match() -> None:
     assert terms("Séoul mémoires") == terms("seoul memoire")
+
+
+def test_document_frequency_counts_chunks_holding_a_term() -> None:
+    from index.lexical import Bm25Index
+
+    bm25 = Bm25Index.build(["Les puces de Samsung", "Samsung et SK Hynix", "Le Texas"])
+    assert bm25.document_frequency(terms("Samsung")[0]) == 2
+    assert bm25.document_frequency(terms("Texas")[0]) == 1
+    assert bm25.document_frequency("inconnu") == 0

@@ -66,3 +66,20 @@ def test_confidence_is_a_probability_and_gates_the_answer(built_index: Index, fa
     assert open_answer is not None and 0.0 < open_answer.score < 1.0
     strict = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=min(1.0, open_answer.score + 0.01)))
     assert strict.ask("Combien de puces DRAM ?").answer is None
+
+
+def test_reader_model_names_every_feature_and_refuses_unknown_ones(tmp_path: Path) -> None:
+    from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES
+    from qa.reader import ReaderModel, default_model
+
+    shipped = default_model()
+    assert set(shipped.span_weights) == set(SPAN_FEATURES)
+    assert set(shipped.confidence_weights) == set(CONFIDENCE_FEATURES)
+    with pytest.raises(ValueError, match="unknown span features"):
+        ReaderModel({"no_such_feature": 1.0}, {}, 0.0)
+    broken = tmp_path / "model.json"
+    broken.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match="cannot read the reader model"):
+        ReaderModel.from_json(broken)
+    shipped.to_json(tmp_path / "copy.json")
+    assert ReaderModel.from_json(tmp_path / "copy.json").span_vector() == pytest.approx(shipped.span_vector(), abs=1e-4)

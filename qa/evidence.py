@@ -1,0 +1,352 @@
+"""The evidence for each candidate answer, as named numbers the reader weighs.
+
+For a question, the sentences of the retrieved chunks are ranked; every candidate span of the
+best ones (made at index time by ``index/annotate.py``) gets one row of :data:`SPAN_FEATURES`:
+how relevant its sentence is, whether its type is the one asked for, how close it stands to
+the question's terms, how much of it restates the question, its form and length, and how many
+articles state it. :data:`CONFIDENCE_FEATURES` then describe the best candidate as a whole, for
+the calibrated confidence and the no-answer decision. Every feature is generic: nothing here
+knows an article, a question or an answer.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from index.lexical import strip_accents, terms, words
+from index.sentences import Sentence
+from index.store import Index
+from qa.analysis import THING, QuestionAnalysis
+from qa.types import Hit
+
+_BASE_FEATURES = (
+    "sent_similarity",  # cosine to the question, rescaled over the candidate sentences
+    "sent_similarity_gap",  # raw cosine minus the best sentence's (0 for the best)
+    "sent_cover",  # share of the question's terms (idf-weighted) in the sentence
+    "context_cover",  # ... in the sentence and the one before it
+    "doc_cover",  # ... anywhere in the article
+    "sent_rank",  # 1 / (1 + rank of the sentence)
+    "chunk_rank",  # 1 / (1 + rank of the best retrieved chunk holding the sentence)
+    "type_strict",  # the span's label is the asked type
+    "type_loose",  # the label fits the asked type loosely (a noun phrase for a person)
+    "type_miss",  # a specific type is asked and the label is not it
+    "proximity",  # exp(-distance to the nearest question term / 60 characters)
+    "adjacent",  # a question term stands right next to the span
+    "after_term",  # the nearest question term is before the span
+    "focus",  # the noun the question asks about ("quel dirigeant") is in or just before the span
+    "restate",  # share of the span's terms that are in the question
+    "has_question_term",
+    "log_words",
+    "short",  # at most 4 words
+    "clause_length",  # a cause or manner is asked and the span has 3 to 16 words
+    "is_entity",
+    "is_name",
+    "is_noun_phrase",
+    "is_clause",
+    "is_pattern",  # number, amount, percentage, duration, date
+    "is_reason_or_manner",
+    "sentence_start",
+    "capitalised",
+    "window_cover",  # share of the question's terms (idf-weighted) within 8 words around the span
+    "agreement",  # other articles stating the same span (0 to 3)
+    "topicality",  # share of the candidate sentences holding the span: what they are about
+)
+# Form features matter differently when the question is open ("quel rôle", "qu'est-ce que")
+# or asks for a cause or manner: those get their own copies, zero for other questions.
+_FORM = ("proximity", "adjacent", "log_words", "short", "is_entity", "is_name", "is_noun_phrase", "is_clause", "is_pattern", "capitalised")
+SPAN_FEATURES: tuple[str, ...] = _BASE_FEATURES + tuple(f"open_{n}" for n in _FORM) + tuple(f"clause_{n}" for n in _FORM)
+_FORM_AT = [SPAN_FEATURES.index(n) for n in _FORM]
+CONFIDENCE_FEATURES = (
+    "score",  # the best candidate's score
+    "margin",  # its lead over the next distinct answer
+    "probability",  # its softmax share among all candidates
+    "sent_similarity_raw",
+    "sent_cover",
+    "context_cover",
+    "missing_term",  # the rarest question term missing from the sentence and its context, idf scaled to [0, 1]
+    "unknown_terms",  # share of the question's terms (idf-weighted) found in no retrieved chunk
+    "type_strict",
+    "specific_question",  # the question asks for a specific type (not an open "what")
+)
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_SENTENCE_PART = SPAN_FEATURES.index("type_strict")  # features before it describe the sentence
+_ENTITY = frozenset({"PER", "ORG", "LOC", "MISC"})
+_PATTERN = frozenset({"NUM", "MONEY", "PERCENT", "DURATION", "DATE"})
+_REASON_MANNER = frozenset({"REASON", "MANNER"})
+_CLAUSE_LABELS = frozenset({"REASON", "MANNER", "CLAUSE"})
+
+
+def term_keys(term: str) -> frozenset[str]:
+    """A stem and, for longer ones, its first five letters: "presid~" lets "présidence" meet
+    "président", which the stemmer keeps apart."""
+    return frozenset({term, term[:5] + "~"}) if len(term) >= 5 else frozenset({term})
+
+
+def keyed(stems: Iterable[str]) -> frozenset[str]:
+    return frozenset().union(*(term_keys(t) for t in stems))
+
+
+def answer_key(text: str) -> str:
+    """What two spans must share to state the same answer: folded words, no articles."""
+    return " ".join(strip_accents(w) for w in words(text) if w not in {"le", "la", "les", "de", "des", "du", "un", "une"})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    doc_id: str
+    start: int
+    end: int
+    label: str
+    row: int  # the sentence's row in the index
+    key: str
+
+
+@dataclass(frozen=True)
+class SpanInfo:
+    start: int
+    end: int
+    labels: frozenset[str]
+    first: int  # index of its first word in the sentence
+    last: int  # index after its last word
+    capitalised: bool
+    key: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The candidates of one question and their feature rows (``features[i]`` is ``candidates[i]``)."""
+
+    analysis: QuestionAnalysis
+    candidates: list[Candidate]
+    features: np.ndarray  # (n, len(SPAN_FEATURES))
+    similarity: dict[int, float]  # raw cosine of each candidate sentence
+    cover: dict[int, tuple[float, float, float]]  # sentence, context and article cover per sentence row
+    missing: dict[int, float]  # rarest missing question term per sentence row
+    unknown_terms: float
+
+
+class EvidenceBuilder:
+    """Per-index caches (sentence terms, word positions, term rarity) and the feature rows."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        by_doc: dict[str, list[int]] = defaultdict(list)
+        for row, sentence in enumerate(index.sentences):
+            by_doc[sentence.doc_id].append(row)
+        self._rows = {d: sorted(rows, key=lambda r: index.sentences[r].start) for d, rows in by_doc.items()}
+        self._starts = {d: [index.sentences[r].start for r in rows] for d, rows in self._rows.items()}
+        self._previous = {rows[i]: rows[i - 1] for rows in self._rows.values() for i in range(1, len(rows))}
+        self._n_chunks = max(1, len(index.chunks))
+        self._max_idf = math.log(1.0 + (self._n_chunks + 0.5) / 0.5)
+        self.sentence_terms = lru_cache(maxsize=65536)(self._sentence_terms)
+        self.doc_terms = lru_cache(maxsize=4096)(self._doc_terms)
+        self.positions = lru_cache(maxsize=65536)(self._word_positions)
+        self.rows_spans = lru_cache(maxsize=65536)(self._row_spans)
+
+    def _sentence_terms(self, row: int) -> frozenset[str]:
+        return keyed(terms(self.index.sentences[row].text))
+
+    def _doc_terms(self, doc_id: str) -> frozenset[str]:
+        return keyed(terms(self.index.articles[doc_id].text))
+
+    def _word_positions(self, row: int) -> tuple[tuple[int, int, str], ...]:
+        """(start, end, stem) of each word of a sentence, in document offsets ("" for a stopword)."""
+        s = self.index.sentences[row]
+        out = []
+        for m in _WORD.finditer(s.text):
+            stem = terms(m.group())
+            out.append((m.start() + s.start, m.end() + s.start, stem[0] if stem else ""))
+        return tuple(out)
+
+    def idf(self, term: str) -> float:
+        """Rarity of a term over the chunks, in [0, 1]; a term in no chunk is 1."""
+        df = self.index.lexical.document_frequency(term)
+        return math.log(1.0 + (self._n_chunks - df + 0.5) / (df + 0.5)) / self._max_idf
+
+    def sentences_in(self, hit: Hit) -> list[int]:
+        """Rows of the sentences that overlap a chunk."""
+        chunk = hit.chunk
+        rows, starts = self._rows.get(chunk.doc_id, []), self._starts.get(chunk.doc_id, [])
+        first = max(0, bisect.bisect_right(starts, chunk.start) - 1)
+        sentences = self.index.sentences
+        return [r for r in rows[first:] if sentences[r].start < chunk.end and sentences[r].end > chunk.start]
+
+    def _cover(self, wanted: dict[str, float], have: Iterable[frozenset[str]]) -> float:
+        total = sum(wanted.values())
+        if not total:
+            return 0.0
+        union = frozenset().union(*have)
+        return sum(w for t, w in wanted.items() if term_keys(t) & union) / total
+
+    def rank_sentences(
+        self, analysis: QuestionAnalysis, query: np.ndarray, hits: list[Hit], max_chunks: int, max_sentences: int
+    ) -> tuple[list[tuple[int, float, float, int]], dict[str, float]]:
+        """The best sentences as (row, raw cosine, rescaled cosine, chunk rank), and the question's term weights."""
+        chunk_rank: dict[int, int] = {}
+        for rank, hit in enumerate(hits[:max_chunks]):
+            for row in self.sentences_in(hit):
+                chunk_rank.setdefault(row, rank)
+        wanted = {t: self.idf(t) for t in analysis.terms}
+        rows = list(chunk_rank)
+        if not rows:
+            return [], wanted
+        similarities = (self.index.sentence_vectors[rows] @ query).tolist()
+        low, high = min(similarities), max(similarities)
+        spread = high - low if high - low > 1e-6 else 1.0
+        scored = []
+        for row, sim in zip(rows, similarities, strict=True):
+            rescaled = (sim - low) / spread
+            cover = self._cover(wanted, [self.sentence_terms(row)])
+            scored.append((0.5 * rescaled + 0.5 * cover, row, sim, rescaled))
+        scored.sort(key=lambda x: -x[0])
+        return [(row, sim, rescaled, chunk_rank[row]) for _, row, sim, rescaled in scored[:max_sentences]], wanted
+
+    def build(self, analysis: QuestionAnalysis, query: np.ndarray, hits: list[Hit], max_chunks: int, max_sentences: int) -> Evidence:
+        ranked, wanted = self.rank_sentences(analysis, query, hits, max_chunks, max_sentences)
+        retrieved_terms = [self.sentence_terms(r) for hit in hits for r in self.sentences_in(hit)]
+        unknown = 1.0 - self._cover(wanted, retrieved_terms) if wanted else 0.0
+        best_sim = max((sim for _, sim, _, _ in ranked), default=0.0)
+        candidates: list[Candidate] = []
+        rows: list[list[float]] = []
+        similarity: dict[int, float] = {}
+        cover: dict[int, tuple[float, float, float]] = {}
+        missing: dict[int, float] = {}
+        for rank, (row, sim, rescaled, chunk_rank) in enumerate(ranked):
+            sentence = self.index.sentences[row]
+            own = self.sentence_terms(row)
+            context = [own, self.sentence_terms(self._previous[row])] if row in self._previous else [own]
+            covers = (
+                self._cover(wanted, [own]),
+                self._cover(wanted, context),
+                self._cover(wanted, [self.doc_terms(sentence.doc_id)]),
+            )
+            present = frozenset().union(*context)
+            similarity[row], cover[row] = sim, covers
+            missing[row] = max((w for t, w in wanted.items() if not term_keys(t) & present), default=0.0)
+            sentence_part = [rescaled, 10.0 * (sim - best_sim), *covers, 1.0 / (1 + rank), 1.0 / (1 + chunk_rank)]
+            for candidate, span_part in self._spans(analysis, row, sentence, wanted):
+                candidates.append(candidate)
+                rows.append(sentence_part + span_part)
+        features = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+        if len(candidates):
+            self._add_agreement(candidates, features)
+        return Evidence(analysis, candidates, features, similarity, cover, missing, unknown)
+
+    def _row_spans(self, row: int) -> tuple[SpanInfo, ...]:
+        """The candidate spans of a sentence with what does not depend on the question."""
+        sentence = self.index.sentences[row]
+        text = self.index.articles[sentence.doc_id].text
+        starts = [a for a, _, _ in self.positions(row)]
+        labels_of: dict[tuple[int, int], set[str]] = defaultdict(set)
+        for start, end, label in self.index.sentence_spans[row]:
+            labels_of[start, end].add(label)  # the same words may carry several labels
+        out = []
+        for (start, end), labels in labels_of.items():
+            first, last = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
+            span_text = text[start:end]
+            out.append(SpanInfo(start, end, frozenset(labels), first, last, span_text[:1].isupper(), answer_key(span_text)))
+        return tuple(out)
+
+    def _spans(
+        self, analysis: QuestionAnalysis, row: int, sentence: Sentence, wanted: dict[str, float]
+    ) -> Iterable[tuple[Candidate, list[float]]]:
+        positions = self.positions(row)
+        by_key: dict[str, set[str]] = defaultdict(set)
+        for t in analysis.terms:
+            for k in term_keys(t):
+                by_key[k].add(t)
+        # the question terms each word of the sentence stands for (empty for most words)
+        matched = [frozenset().union(*(by_key.get(k, ()) for k in term_keys(stem))) if stem else None for _, _, stem in positions]
+        anchors = [(positions[i][0], positions[i][1]) for i, m in enumerate(matched) if m]
+        focus_at = [a for a, _, stem in positions if stem and stem in analysis.focus]
+        total = sum(wanted.values()) or 1.0
+        open_question, clause_question = analysis.expected == THING, analysis.wants_clause
+        specific = analysis.expected != THING
+        for info in self.rows_spans(row):
+            start, end, labels = info.start, info.end, info.labels
+            inside = [m for m in matched[info.first : info.last] if m is not None]
+            restate = sum(bool(m) for m in inside) / len(inside) if inside else 1.0
+            if restate >= 1.0:
+                continue  # only words of the question: never an answer
+            n_words = info.last - info.first
+            label = max(sorted(labels), key=analysis.type_match)
+            proximity = adjacent = after = 0.0
+            if anchors:
+                gap, side = min((max(a - end, start - b, 0), b <= start) for a, b in anchors)
+                proximity, adjacent, after = math.exp(-gap / 60.0), float(gap <= 3), float(side)
+            near = [m for m in matched[max(0, info.first - 8) : info.first] + matched[info.last : info.last + 8] if m]
+            window = sum(wanted[t] for t in frozenset().union(*near)) / total if near else 0.0
+            match = analysis.type_match(label)
+            span_part = [
+                float(match == 1.0),
+                float(match == 0.5),
+                float(match == 0.0 and specific),
+                proximity,
+                adjacent,
+                after,
+                float(any(start - 40 <= a < end for a in focus_at)),
+                restate,
+                float(restate > 0.0),
+                math.log1p(n_words),
+                float(n_words <= 4),
+                float((clause_question or label in _CLAUSE_LABELS) and 3 <= n_words <= 16),
+                float(bool(labels & _ENTITY)),
+                float("NAME" in labels),
+                float("NP" in labels),
+                float(labels <= {"CLAUSE"}),
+                float(bool(labels & _PATTERN)),
+                float(bool(labels & _REASON_MANNER)),
+                float(start - sentence.start <= 2),
+                float(info.capitalised),
+                window,
+                0.0,  # agreement, set once every candidate is known
+                0.0,  # topicality
+            ]
+            form = [span_part[i - _SENTENCE_PART] for i in _FORM_AT]
+            span_part += [x * open_question for x in form] + [x * clause_question for x in form]
+            yield Candidate(sentence.doc_id, start, end, label, row, info.key), span_part
+
+    @staticmethod
+    def _add_agreement(candidates: list[Candidate], features: np.ndarray) -> None:
+        docs: dict[str, set[str]] = defaultdict(set)
+        sentence_rows: dict[str, set[int]] = defaultdict(set)
+        for c in candidates:
+            docs[c.key].add(c.doc_id)
+            sentence_rows[c.key].add(c.row)
+        n_rows = len({c.row for c in candidates})
+        agreement, topicality = SPAN_FEATURES.index("agreement"), SPAN_FEATURES.index("topicality")
+        for i, c in enumerate(candidates):
+            features[i, agreement] = min(len(docs[c.key]), 4) - 1
+            features[i, topicality] = len(sentence_rows[c.key]) / n_rows if n_rows > 2 else 0.0
+
+
+def confidence_features(evidence: Evidence, scores: np.ndarray, best: int, lead: float | None) -> np.ndarray:
+    """One row of :data:`CONFIDENCE_FEATURES` for candidate ``best`` given all ``scores`` and its
+    ``lead`` over the best other answer (None when there is no other answer)."""
+    c = evidence.candidates[best]
+    shifted = np.exp(scores - scores.max())
+    sentence_cover, context_cover, _ = evidence.cover[c.row]
+    strict = evidence.features[best, SPAN_FEATURES.index("type_strict")]
+    return np.array(
+        [
+            scores[best],
+            min(lead, 3.0) if lead is not None else 3.0,
+            shifted[best] / shifted.sum(),
+            evidence.similarity[c.row],
+            sentence_cover,
+            context_cover,
+            evidence.missing[c.row],
+            evidence.unknown_terms,
+            strict,
+            float(evidence.analysis.expected != THING),
+        ]
+    )

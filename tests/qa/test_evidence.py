@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import numpy as np
+
+from index.lexical import terms
+from index.store import Index
+from qa.analysis import analyse
+from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, EvidenceBuilder, confidence_features, term_keys
+from qa.retrieval import Retriever
+from tests.conftest import FakeEmbedder
+
+
+def test_word_families_meet_through_their_first_letters() -> None:
+    (presidence,), (president,) = terms("présidera"), terms("président")
+    assert presidence != president and term_keys(presidence) & term_keys(president)
+    assert not term_keys(terms("Texas")[0]) & term_keys(terms("Séoul")[0])
+
+
+def evidence_for(index: Index, embedder: FakeEmbedder, question: str):  # type: ignore[no-untyped-def]
+    query = embedder.encode_queries([question])[0]
+    hits = Retriever(index).retrieve(question, query, 5)
+    return EvidenceBuilder(index).build(analyse(question), query, hits, max_chunks=6, max_sentences=8)
+
+
+def test_one_named_row_per_candidate_with_the_span_in_its_sentence(built_index: Index, fake_embedder: FakeEmbedder) -> None:
+    evidence = evidence_for(built_index, fake_embedder, "Qui présidera la structure Stargate ?")
+    assert evidence.features.shape == (len(evidence.candidates), len(SPAN_FEATURES))
+    for c in evidence.candidates:
+        sentence = built_index.sentences[c.row]
+        assert sentence.start <= c.start < c.end <= sentence.end
+    texts = {built_index.articles[c.doc_id].text[c.start : c.end]: i for i, c in enumerate(evidence.candidates)}
+    row = evidence.features[texts["Masayoshi Son"]]
+    assert row[SPAN_FEATURES.index("type_strict")] + row[SPAN_FEATURES.index("type_loose")] > 0
+    assert "structure" not in texts  # a span made only of question words is never a candidate
+
+
+def test_focus_noun_marks_the_span_after_it(built_index: Index, fake_embedder: FakeEmbedder) -> None:
+    evidence = evidence_for(built_index, fake_embedder, "Quel président sud-coréen assistait à la signature ?")
+    texts = {built_index.articles[c.doc_id].text[c.start : c.end]: i for i, c in enumerate(evidence.candidates)}
+    assert evidence.features[texts["Lee Jae-myung"], SPAN_FEATURES.index("focus")] == 1.0
+
+
+def test_confidence_features_describe_the_best_candidate(built_index: Index, fake_embedder: FakeEmbedder) -> None:
+    evidence = evidence_for(built_index, fake_embedder, "Combien de puces DRAM par mois ?")
+    scores = np.zeros(len(evidence.candidates))
+    row = confidence_features(evidence, scores, 0, lead=0.5)
+    assert row.shape == (len(CONFIDENCE_FEATURES),)
+    assert row[CONFIDENCE_FEATURES.index("margin")] == 0.5
+    assert 0.0 < row[CONFIDENCE_FEATURES.index("probability")] <= 1.0
