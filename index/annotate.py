@@ -79,11 +79,18 @@ def _clause_after(text: str, at: int) -> int:
     return end
 
 
+_MEASURES = frozenset({"MONEY", "PERCENT", "DURATION"})
+
+
 def pattern_spans(text: str, offset: int = 0) -> Iterator[SpanTuple]:
-    """Spans found by patterns in ``text`` (a sentence), shifted by ``offset``."""
-    for label, pattern in _PATTERNS:
-        for m in pattern.finditer(text):
-            yield offset + m.start(), offset + m.end(), label
+    """Spans found by patterns in ``text`` (a sentence), shifted by ``offset``.
+
+    A number that opens an amount, a percentage or a duration takes that label ("3 millions"
+    of "3 millions d'euros" is money, not a count), so a count question does not take it."""
+    found = [(m.start(), m.end(), label) for label, pattern in _PATTERNS for m in pattern.finditer(text)]
+    measured = {start: label for start, _, label in found if label in _MEASURES}
+    for start, end, label in found:
+        yield offset + start, offset + end, measured.get(start, label) if label == "NUM" else label
     for label, pattern in (("REASON", _REASON), ("MANNER", _MANNER)):
         for m in pattern.finditer(text):
             end = _clause_after(text, m.end())

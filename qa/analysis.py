@@ -48,7 +48,11 @@ _RULES: list[tuple[re.Pattern[str], frozenset[str]]] = [
         REASON,
     ),
     (
-        re.compile(r"\bcombien de temps\b|\bpendant combien\b|\bsur quelle (?:période|durée)\b|\bquelle durée\b|\bdepuis combien\b", re.I),
+        re.compile(
+            r"\bcombien de temps\b|\bpendant combien\b|\bsur quelle (?:période|durée)\b|\bquelle durée\b|\bdepuis combien\b"
+            r"|\bcombien d['’](?:années|ans)\b|\bcombien de (?:mois|semaines|jours|heures|décennies|siècles)\b",
+            re.I,
+        ),
         DURATION | DATE,
     ),
     (
@@ -101,12 +105,33 @@ _FOCUS = re.compile(
 )
 
 
+# Which kind of quantity: an amount of money, a share, or else a count or a measure.
+_MONEY_QUESTION = re.compile(
+    r"\b(?:montant|somme|budget|coût|prix|salaire|valeur|chiffre d['’]affaires|financement|investissement)s?\b"
+    r"|\bcombien\b.*\b(?:co[uû]t|investi|dépens|pay|vers|rapport|gagn|lev|financ|apport|vaut|valent|débours)",
+    re.I,
+)
+_SHARE_QUESTION = re.compile(r"\b(?:part|pourcentage|proportion|taux)\b", re.I)
+
+
+def _strict_types(question: str, expected: frozenset[str]) -> frozenset[str]:
+    """The labels that fit the question exactly; the rest of ``expected`` fits loosely."""
+    if expected == QUANTITY:
+        if _SHARE_QUESTION.search(question):
+            return frozenset({"PERCENT"})
+        if _MONEY_QUESTION.search(question):
+            return frozenset({"MONEY"})
+        return frozenset({"NUM"})
+    return _STRICT_OF.get(expected, expected - _LOOSE)
+
+
 @dataclass(frozen=True)
 class QuestionAnalysis:
     question: str
     expected: frozenset[str]
     terms: frozenset[str]
     focus: frozenset[str] = frozenset()
+    strict: frozenset[str] = frozenset()  # the labels that fit exactly (default: ``expected`` minus loose labels)
 
     def type_match(self, label: str) -> float:
         """1 for a span of the asked type, 0.5 for a loose fit, 0 otherwise.
@@ -116,7 +141,7 @@ class QuestionAnalysis:
             return 0.0
         if self.expected == THING:
             return 0.5
-        strict = _STRICT_OF.get(self.expected, self.expected - _LOOSE)
+        strict = self.strict or _STRICT_OF.get(self.expected, self.expected - _LOOSE)
         return 0.5 if strict and label not in strict else 1.0
 
     @property
@@ -135,4 +160,4 @@ def analyse(question: str) -> QuestionAnalysis:
     m = _FOCUS.search(question)
     if m:
         focus = frozenset(terms(m.group(1) or m.group(2))) - {"est", "sont", "etait"}
-    return QuestionAnalysis(question, expected, content, focus)
+    return QuestionAnalysis(question, expected, content, focus, _strict_types(question, expected))

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 
@@ -35,6 +36,8 @@ _BASE_FEATURES = (
     "doc_cover",  # ... anywhere in the article
     "sent_rank",  # 1 / (1 + rank of the sentence)
     "chunk_rank",  # 1 / (1 + rank of the best retrieved chunk holding the sentence)
+    "context_similarity_gap",  # cosine of the sentence with the one before it, minus the best such cosine
+    "pair_cover",  # share of the question's consecutive term pairs found side by side in the sentence
     "type_strict",  # the span's label is the asked type
     "type_loose",  # the label fits the asked type loosely (a noun phrase for a person)
     "type_miss",  # a specific type is asked and the label is not it
@@ -215,6 +218,10 @@ class EvidenceBuilder:
         retrieved_terms = [self.sentence_terms(r) for hit in hits for r in self.sentences_in(hit)]
         unknown = 1.0 - self._cover(wanted, retrieved_terms) if wanted else 0.0
         best_sim = max((sim for _, sim, _, _ in ranked), default=0.0)
+        context_sims = self._context_similarities([row for row, _, _, _ in ranked], query)
+        best_context = max(context_sims, default=0.0)
+        question_terms = [t for t in terms(analysis.question) if t in analysis.terms]
+        pairs = {(a, b) for a, b in pairwise(question_terms) if a != b}
         candidates: list[Candidate] = []
         rows: list[list[float]] = []
         similarity: dict[int, float] = {}
@@ -232,7 +239,17 @@ class EvidenceBuilder:
             present = frozenset().union(*context)
             similarity[row], cover[row] = sim, covers
             missing[row] = max((w for t, w in wanted.items() if not term_keys(t) & present), default=0.0)
-            sentence_part = [rescaled, 10.0 * (sim - best_sim), *covers, 1.0 / (1 + rank), 1.0 / (1 + chunk_rank)]
+            stems = [stem for _, _, stem in self.positions(row) if stem]
+            found_pairs = len(pairs & set(pairwise(stems))) / len(pairs) if pairs else 0.0
+            sentence_part = [
+                rescaled,
+                10.0 * (sim - best_sim),
+                *covers,
+                1.0 / (1 + rank),
+                1.0 / (1 + chunk_rank),
+                10.0 * (context_sims[rank] - best_context),
+                found_pairs,
+            ]
             for candidate, span_part in self._spans(analysis, row, sentence, wanted):
                 candidates.append(candidate)
                 rows.append(sentence_part + span_part)
@@ -240,6 +257,15 @@ class EvidenceBuilder:
         if len(candidates):
             self._add_agreement(candidates, features)
         return Evidence(analysis, candidates, features, similarity, cover, missing, unknown)
+
+    def _context_similarities(self, rows: list[int], query: np.ndarray) -> list[float]:
+        """Cosine of the question with each sentence read together with the one before it."""
+        if not rows:
+            return []
+        vectors = self.index.sentence_vectors
+        joined = np.stack([vectors[r] + vectors[self._previous[r]] if r in self._previous else vectors[r] for r in rows])
+        joined /= np.linalg.norm(joined, axis=1, keepdims=True) + 1e-12
+        return (joined @ query).tolist()  # type: ignore[no-any-return]
 
     def _row_spans(self, row: int) -> tuple[SpanInfo, ...]:
         """The candidate spans of a sentence with what does not depend on the question."""

@@ -87,7 +87,7 @@ class ReaderConfig:
 
     max_chunks: int = 6
     max_sentences: int = 8
-    no_answer_threshold: float = 0.08
+    no_answer_threshold: float = 0.1
     model: ReaderModel = field(default_factory=default_model)
 
     def __post_init__(self) -> None:

@@ -17,6 +17,13 @@ def test_numbers_amounts_and_percentages() -> None:
     assert ("treize", "NUM") in found
 
 
+def test_a_number_opening_an_amount_is_part_of_the_amount() -> None:
+    found = labelled("L'État débloque 3 millions d'euros ; 2 % des adultes ; 620 patients.")
+    assert ("3 millions", "MONEY") in found and ("3 millions", "NUM") not in found
+    assert ("2", "PERCENT") in found and ("2", "NUM") not in found
+    assert ("620", "NUM") in found
+
+
 def test_dates_and_durations() -> None:
     found = labelled("Le 26 janvier, puis dès 2026 et jusqu'en 2047, pendant quatre ans ; mercredi dernier.")
     assert {("26 janvier", "DATE"), ("dès 2026", "DATE"), ("2047", "DATE"), ("quatre ans", "DURATION")} <= found

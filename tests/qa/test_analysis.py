@@ -15,6 +15,7 @@ from qa.analysis import DATE, DURATION, MANNER, ORGANISATION, PERSON, PLACE, QUA
         ("Quand l'accord a-t-il été signé ?", DATE),
         ("En quelle année OpenAI a-t-il été fondé ?", DATE),
         ("Pendant combien de temps durera le chantier ?", DURATION | DATE),
+        ("Sur combien d'années s'étale le contrat ?", DURATION | DATE),
         ("Où l'accord a-t-il été annoncé ?", PLACE),
         ("Dans quelle ville se trouve l'usine ?", PLACE),
         ("Quel pays accueille les centres ?", PLACE),
@@ -48,3 +49,19 @@ def test_type_match_grades_loose_labels() -> None:
     assert who.type_match("PER") == 1.0 and who.type_match("NAME") == 0.5 and who.type_match("DATE") == 0.0
     what = analyse("Qu'a-t-il signé ?")
     assert what.type_match("NP") == what.type_match("ORG") == 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "exact", "loose"),
+    [
+        ("Combien de malades participeront à l'essai ?", "NUM", "PERCENT"),
+        ("Quelle superficie a brûlé ?", "NUM", "MONEY"),
+        ("Quel montant Nvidia investira-t-il ?", "MONEY", "NUM"),
+        ("Combien l'État a-t-il versé aux agriculteurs ?", "MONEY", "NUM"),
+        ("Quelle part du marché détient-il ?", "PERCENT", "NUM"),
+    ],
+)
+def test_quantity_questions_say_which_quantity(question: str, exact: str, loose: str) -> None:
+    analysis = analyse(question)
+    assert analysis.type_match(exact) == 1.0
+    assert analysis.type_match(loose) == 0.5
