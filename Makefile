@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models index run test test-unit check eval bench clean
+.PHONY: setup models index run test test-unit check eval fit bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ check: setup             ## lint, format and type checks
 
 eval: models             ## score the seed question set (add ARGS="--sweep" etc.)
 	$(QA) eval $(ARGS)
+
+fit: models              ## refit the reader's weights on the seed questions (ARGS="--dry-run" to only report)
+	$(PY) -m eval.fit $(ARGS)
 
 bench: models            ## index build time, encode throughput, warm POST /ask latency p50/p95
 	$(PY) -m eval.bench

@@ -6,7 +6,8 @@
    (``python -m eval.fit``) and ship in ``qa/reader_model.json`` next to this file, so every
    weight can be read and explained.
 3. The best span's confidence is a logistic model of how clearly it wins and how well its
-   sentence covers the question; below ``no_answer_threshold`` no answer is given.
+   sentence covers the question; below ``no_answer_threshold`` no answer is given. Alternatives
+   and supporting spans get that confidence scaled by their score relative to the answer's.
 """
 
 from __future__ import annotations
@@ -136,10 +137,13 @@ class SentenceReader:
         z = float(features @ self._conf_w) + self.config.model.confidence_bias
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
-    def _span(self, scored: Scored, i: int) -> Span:
+    def _span(self, scored: Scored, i: int, confidence: float) -> Span:
+        """Another span, with the answer's ``confidence`` scaled by the span's weight relative to the answer's:
+        ``confidence * exp(score_i - score_best)``, never above the answer's own."""
         c = scored.evidence.candidates[i]
         text = self.index.articles[c.doc_id].text
-        return Span(text[c.start : c.end], c.doc_id, c.start, c.end, self.index.sentences[c.row].text, round(self.confidence(scored, i), 4))
+        relative = math.exp(min(0.0, float(scored.scores[i] - scored.scores[scored.order[0]])))
+        return Span(text[c.start : c.end], c.doc_id, c.start, c.end, self.index.sentences[c.row].text, round(confidence * relative, 4))
 
     def read(self, question: str, query: np.ndarray, hits: list[Hit]) -> Answer | None:
         scored = self.score(question, query, hits)
@@ -154,7 +158,7 @@ class SentenceReader:
         for i in np.argsort(-scored.scores, kind="stable").tolist():
             other = scored.evidence.candidates[i]
             if other.key == c.key and other.doc_id != c.doc_id and other.doc_id not in supporting:
-                supporting[other.doc_id] = self._span(scored, i)
+                supporting[other.doc_id] = self._span(scored, i, confidence)
         sentence = self.index.sentences[c.row]
         return Answer(
             text=self.index.articles[c.doc_id].text[c.start : c.end],
@@ -165,6 +169,6 @@ class SentenceReader:
             sentence_start=sentence.start,
             sentence_end=sentence.end,
             score=round(confidence, 4),
-            alternatives=tuple(self._span(scored, i) for i in scored.order[1:4]),
+            alternatives=tuple(self._span(scored, i, confidence) for i in scored.order[1:4]),
             supporting=tuple(supporting.values()),
         )
