@@ -24,7 +24,6 @@ from eval.metrics import exact_match, mean, token_f1
 from eval.questions import Question
 from eval.run import DEFAULT_QUESTIONS, load_eval
 from index.errors import QAError
-from qa.analysis import analyse
 from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, Evidence, confidence_features
 from qa.pipeline import Pipeline
 from qa.reader import MODEL_FILE, ReaderModel, Scored
@@ -39,12 +38,12 @@ class Example:
 
 
 def collect(pipeline: Pipeline, questions: list[Question], top_k: int) -> list[Example]:
-    reader, cfg = pipeline.reader, pipeline.reader.config
+    reader = pipeline.reader
     vectors = pipeline.embedder.encode_queries([q.question for q in questions])
     out = []
     for q, vector in zip(questions, vectors, strict=True):
         hits = pipeline.retriever.retrieve(q.question, vector, top_k)
-        evidence = reader.evidence.build(analyse(q.question), vector, hits, cfg.max_chunks, cfg.max_sentences)
+        evidence = reader.evidence_for(q.question, vector, hits)
         if not evidence.candidates:
             out.append(Example(q, None, np.zeros(0), np.zeros(0)))
             continue
@@ -81,11 +80,7 @@ def fit_span_weights(examples: list[Example], l2: float, steps: int = 600, rate:
 def best_of(ex: Example, w: np.ndarray) -> tuple[Scored, int] | None:
     if ex.evidence is None:
         return None
-    scores = ex.evidence.features @ w
-    best_of_key: dict[str, int] = {}
-    for i in np.argsort(-scores, kind="stable").tolist():
-        best_of_key.setdefault(ex.evidence.candidates[i].key, i)
-    scored = Scored(ex.evidence, scores, list(best_of_key.values()))
+    scored = Scored.of(ex.evidence, ex.evidence.features @ w)
     return scored, scored.order[0]
 
 

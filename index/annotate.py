@@ -159,6 +159,7 @@ _LEAD = re.compile(
     r"|notamment|jusqu['’]à)\s+|d['’]\s*)+",
     re.I,
 )
+_PUNCTUATION = re.compile(r"[,;:.!?»\n]")  # where a clause run on to the right stops
 _MEANINGFUL = re.compile(r"[^\W_]{2}|\d")  # a span needs a real word or a digit, not just "l’"
 _JOIN = re.compile(r"^(?:,\s*|\s+(?:et|ou)\s+|,?\s+ainsi que\s+)$")
 _NAMED = frozenset({"PER", "ORG", "LOC", "MISC", "NAME"})
@@ -198,7 +199,7 @@ def derived_spans(text: str, spans: set[SpanTuple], start: int, end: int) -> set
             if m.start() > a:
                 ends.add(m.start())
         if label != "NP":
-            stop = re.compile(r"[,;:.!?»\n]").search(text, b, end)
+            stop = _PUNCTUATION.search(text, b, end)
             stretch = stop.start() if stop else end
             if stretch > b and _word_count(text[b:stretch]) <= 8:
                 ends.add(stretch)

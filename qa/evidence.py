@@ -191,17 +191,16 @@ class EvidenceBuilder:
         return sum(w for t, w in wanted.items() if term_keys(t) & union) / total
 
     def rank_sentences(
-        self, analysis: QuestionAnalysis, query: np.ndarray, hits: list[Hit], max_chunks: int, max_sentences: int
-    ) -> tuple[list[tuple[int, float, float, int]], dict[str, float]]:
-        """The best sentences as (row, raw cosine, rescaled cosine, chunk rank), and the question's term weights."""
+        self, wanted: dict[str, float], query: np.ndarray, rows_per_hit: list[list[int]], max_sentences: int
+    ) -> list[tuple[int, float, float, int]]:
+        """The best sentences of the given chunks as (row, raw cosine, rescaled cosine, chunk rank)."""
         chunk_rank: dict[int, int] = {}
-        for rank, hit in enumerate(hits[:max_chunks]):
-            for row in self.sentences_in(hit):
+        for rank, hit_rows in enumerate(rows_per_hit):
+            for row in hit_rows:
                 chunk_rank.setdefault(row, rank)
-        wanted = {t: self.idf(t) for t in analysis.terms}
         rows = list(chunk_rank)
         if not rows:
-            return [], wanted
+            return []
         similarities = (self.index.sentence_vectors[rows] @ query).tolist()
         low, high = min(similarities), max(similarities)
         spread = high - low if high - low > 1e-6 else 1.0
@@ -211,17 +210,23 @@ class EvidenceBuilder:
             cover = self._cover(wanted, [self.sentence_terms(row)])
             scored.append((0.5 * rescaled + 0.5 * cover, row, sim, rescaled))
         scored.sort(key=lambda x: -x[0])
-        return [(row, sim, rescaled, chunk_rank[row]) for _, row, sim, rescaled in scored[:max_sentences]], wanted
+        return [(row, sim, rescaled, chunk_rank[row]) for _, row, sim, rescaled in scored[:max_sentences]]
 
     def build(self, analysis: QuestionAnalysis, query: np.ndarray, hits: list[Hit], max_chunks: int, max_sentences: int) -> Evidence:
-        ranked, wanted = self.rank_sentences(analysis, query, hits, max_chunks, max_sentences)
-        retrieved_terms = [self.sentence_terms(r) for hit in hits for r in self.sentences_in(hit)]
+        wanted = {t: self.idf(t) for t in analysis.terms}
+        rows_per_hit = [self.sentences_in(hit) for hit in hits]
+        ranked = self.rank_sentences(wanted, query, rows_per_hit[:max_chunks], max_sentences)
+        retrieved_terms = [self.sentence_terms(r) for hit_rows in rows_per_hit for r in hit_rows]
         unknown = 1.0 - self._cover(wanted, retrieved_terms) if wanted else 0.0
         best_sim = max((sim for _, sim, _, _ in ranked), default=0.0)
         context_sims = self._context_similarities([row for row, _, _, _ in ranked], query)
         best_context = max(context_sims, default=0.0)
         question_terms = [t for t in terms(analysis.question) if t in analysis.terms]
         pairs = {(a, b) for a, b in pairwise(question_terms) if a != b}
+        terms_by_key: dict[str, set[str]] = defaultdict(set)  # "presid~" -> the question terms it stands for
+        for t in analysis.terms:
+            for k in term_keys(t):
+                terms_by_key[k].add(t)
         candidates: list[Candidate] = []
         rows: list[list[float]] = []
         similarity: dict[int, float] = {}
@@ -250,7 +255,7 @@ class EvidenceBuilder:
                 10.0 * (context_sims[rank] - best_context),
                 found_pairs,
             ]
-            for candidate, span_part in self._spans(analysis, row, sentence, wanted):
+            for candidate, span_part in self._spans(analysis, row, sentence, wanted, terms_by_key):
                 candidates.append(candidate)
                 rows.append(sentence_part + span_part)
         features = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
@@ -283,15 +288,16 @@ class EvidenceBuilder:
         return tuple(out)
 
     def _spans(
-        self, analysis: QuestionAnalysis, row: int, sentence: Sentence, wanted: dict[str, float]
+        self,
+        analysis: QuestionAnalysis,
+        row: int,
+        sentence: Sentence,
+        wanted: dict[str, float],
+        terms_by_key: dict[str, set[str]],
     ) -> Iterable[tuple[Candidate, list[float]]]:
         positions = self.positions(row)
-        by_key: dict[str, set[str]] = defaultdict(set)
-        for t in analysis.terms:
-            for k in term_keys(t):
-                by_key[k].add(t)
         # the question terms each word of the sentence stands for (empty for most words)
-        matched = [frozenset().union(*(by_key.get(k, ()) for k in term_keys(stem))) if stem else None for _, _, stem in positions]
+        matched = [frozenset().union(*(terms_by_key.get(k, ()) for k in term_keys(stem))) if stem else None for _, _, stem in positions]
         anchors = [(positions[i][0], positions[i][1]) for i, m in enumerate(matched) if m]
         focus_at = [a for a, _, stem in positions if stem and stem in analysis.focus]
         total = sum(wanted.values()) or 1.0

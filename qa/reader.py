@@ -104,7 +104,16 @@ class Scored:
 
     evidence: Evidence
     scores: np.ndarray
+    ranking: list[int]  # every candidate, best first
     order: list[int]  # index of the best candidate of each distinct answer, best first
+
+    @classmethod
+    def of(cls, evidence: Evidence, scores: np.ndarray) -> Scored:
+        ranking = np.argsort(-scores, kind="stable").tolist()
+        best_of_key: dict[str, int] = {}
+        for i in ranking:
+            best_of_key.setdefault(evidence.candidates[i].key, i)
+        return cls(evidence, scores, ranking, list(best_of_key.values()))
 
     def lead(self, i: int) -> float | None:
         """How far candidate ``i`` stands above the best candidate of any other answer."""
@@ -121,16 +130,15 @@ class SentenceReader:
         self._span_w = self.config.model.span_vector()
         self._conf_w = self.config.model.confidence_vector()
 
+    def evidence_for(self, question: str, query: np.ndarray, hits: list[Hit]) -> Evidence:
+        """The candidates of a question and their feature rows, as this reader sees them."""
+        return self.evidence.build(analyse(question), query, hits, self.config.max_chunks, self.config.max_sentences)
+
     def score(self, question: str, query: np.ndarray, hits: list[Hit]) -> Scored | None:
-        cfg = self.config
-        evidence = self.evidence.build(analyse(question), query, hits, cfg.max_chunks, cfg.max_sentences)
+        evidence = self.evidence_for(question, query, hits)
         if not evidence.candidates:
             return None
-        scores = evidence.features @ self._span_w
-        best_of_key: dict[str, int] = {}
-        for i in np.argsort(-scores, kind="stable").tolist():
-            best_of_key.setdefault(evidence.candidates[i].key, i)
-        return Scored(evidence, scores, list(best_of_key.values()))
+        return Scored.of(evidence, evidence.features @ self._span_w)
 
     def confidence(self, scored: Scored, i: int) -> float:
         features = confidence_features(scored.evidence, scored.scores, i, scored.lead(i))
@@ -155,7 +163,7 @@ class SentenceReader:
             return None
         c: Candidate = scored.evidence.candidates[best]
         supporting: dict[str, Span] = {}
-        for i in np.argsort(-scored.scores, kind="stable").tolist():
+        for i in scored.ranking:
             other = scored.evidence.candidates[i]
             if other.key == c.key and other.doc_id != c.doc_id and other.doc_id not in supporting:
                 supporting[other.doc_id] = self._span(scored, i, confidence)
