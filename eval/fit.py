@@ -5,7 +5,8 @@
 2. Span weights: a softmax over each question's candidates, trained so the candidates with the
    best F1 win (L2-regularised, plain gradient descent on numpy).
 3. Confidence: a logistic regression on the best candidate's :data:`CONFIDENCE_FEATURES`, with
-   "answerable and F1 >= 0.5" as the positive class. It is fitted on out-of-fold span scores, so
+   "answerable and F1 >= 0.5" as the positive class (candidates of the wrong kind are left out: the
+   reader refuses them outright). It is fitted on out-of-fold span scores, so
    it learns from scores like those of unseen questions rather than from the ones it was fitted on.
 4. Cross-validated EM and F1 (k folds over questions) are printed: they, and the held-out set,
    are the honest numbers; in-sample numbers are optimistic.
@@ -26,7 +27,7 @@ from eval.run import DEFAULT_QUESTIONS, load_eval
 from index.errors import QAError
 from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, Evidence, confidence_features
 from qa.pipeline import Pipeline
-from qa.reader import MODEL_FILE, ReaderModel, Scored
+from qa.reader import MODEL_FILE, ReaderModel, Scored, off_kind
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         if o is None:
             continue
         scored, best = o
+        if off_kind(scored.evidence, best):
+            continue  # refused whatever its features say (see SentenceReader.confidence)
         rows.append(confidence_features(scored.evidence, scored.scores, best, scored.lead(best)))
         labels.append(float(ex.question.answerable and ex.f1[best] >= 0.5))
     cw, cb = fit_logistic(np.array(rows), np.array(labels), args.confidence_l2)

@@ -132,6 +132,7 @@ class QuestionAnalysis:
     terms: frozenset[str]
     focus: frozenset[str] = frozenset()
     strict: frozenset[str] = frozenset()  # the labels that fit exactly (default: ``expected`` minus loose labels)
+    number: str = ""  # "plural" ("quels fabricants"), "singular" ("quel fondeur") or "" when the question does not say
 
     def type_match(self, label: str) -> float:
         """1 for a span of the asked type, 0.5 for a loose fit, 0 otherwise.
@@ -148,6 +149,23 @@ class QuestionAnalysis:
     def wants_clause(self) -> bool:
         return bool(self.expected & (REASON | MANNER)) or self.expected == CLAUSE | THING
 
+    @property
+    def wants_kind(self) -> bool:
+        """The question asks for a definite kind of answer (a date, a quantity, a place, a person or an
+        organisation), not for an open "what" or a clause: a span of another kind cannot answer it."""
+        return self.expected != THING and not self.wants_clause
+
+
+# "quels fabricants", "quelles sociétés" ask for several; "quel fondeur", "quelle filiale" for one.
+_PLURAL = re.compile(r"\bquel(?:le)?s\b|\blesquel(?:le)?s\b", re.I)
+_SINGULAR = re.compile(r"\bquel(?:le)?\b|\blequel\b|\blaquelle\b", re.I)
+
+
+def _number(question: str) -> str:
+    if _PLURAL.search(question):
+        return "plural"
+    return "singular" if _SINGULAR.search(question) else ""
+
 
 def analyse(question: str) -> QuestionAnalysis:
     expected = THING
@@ -160,4 +178,4 @@ def analyse(question: str) -> QuestionAnalysis:
     m = _FOCUS.search(question)
     if m:
         focus = frozenset(terms(m.group(1) or m.group(2))) - {"est", "sont", "etait"}
-    return QuestionAnalysis(question, expected, content, focus, _strict_types(question, expected))
+    return QuestionAnalysis(question, expected, content, focus, _strict_types(question, expected), _number(question))

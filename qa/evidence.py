@@ -59,6 +59,8 @@ _BASE_FEATURES = (
     "sentence_start",
     "capitalised",
     "window_cover",  # share of the question's terms (idf-weighted) within 8 words around the span
+    "plural_list",  # the question asks for several ("quels fabricants") and the span lists names ("X et Y", "X, Y, Z")
+    "singular_list",  # the question asks for one ("quel fondeur") and the span lists several
     "agreement",  # other articles stating the same span (0 to 3)
     "topicality",  # share of the candidate sentences holding the span: what they are about
 )
@@ -81,8 +83,10 @@ CONFIDENCE_FEATURES = (
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_LIST = re.compile(r"\S(?:,| et| ou) \S")
 _SENTENCE_PART = SPAN_FEATURES.index("type_strict")  # features before it describe the sentence
 _ENTITY = frozenset({"PER", "ORG", "LOC", "MISC"})
+_NAMES = _ENTITY | {"NAME"}
 _PATTERN = frozenset({"NUM", "MONEY", "PERCENT", "DURATION", "DATE"})
 _REASON_MANNER = frozenset({"REASON", "MANNER"})
 _CLAUSE_LABELS = frozenset({"REASON", "MANNER", "CLAUSE"})
@@ -122,6 +126,7 @@ class SpanInfo:
     last: int  # index after its last word
     capitalised: bool
     key: str
+    listing: bool  # several names joined by "et", "ou" or commas
 
 
 @dataclass(frozen=True)
@@ -284,7 +289,8 @@ class EvidenceBuilder:
         for (start, end), labels in labels_of.items():
             first, last = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
             span_text = text[start:end]
-            out.append(SpanInfo(start, end, frozenset(labels), first, last, span_text[:1].isupper(), answer_key(span_text)))
+            listing = bool(labels & _NAMES) and bool(_LIST.search(span_text))
+            out.append(SpanInfo(start, end, frozenset(labels), first, last, span_text[:1].isupper(), answer_key(span_text), listing))
         return tuple(out)
 
     def _spans(
@@ -318,6 +324,7 @@ class EvidenceBuilder:
             near = [m for m in matched[max(0, info.first - 8) : info.first] + matched[info.last : info.last + 8] if m]
             window = sum(wanted[t] for t in frozenset().union(*near)) / total if near else 0.0
             match = analysis.type_match(label)
+            listing = info.listing
             span_part = [
                 float(match == 1.0),
                 float(match == 0.5),
@@ -340,6 +347,8 @@ class EvidenceBuilder:
                 float(start - sentence.start <= 2),
                 float(info.capitalised),
                 window,
+                float(listing and analysis.number == "plural"),
+                float(listing and analysis.number == "singular"),
                 0.0,  # agreement, set once every candidate is known
                 0.0,  # topicality
             ]

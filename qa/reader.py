@@ -26,7 +26,7 @@ from qa.analysis import analyse
 from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, Candidate, Evidence, EvidenceBuilder, answer_key, confidence_features
 from qa.types import Answer, Hit, Span
 
-__all__ = ["ReaderConfig", "ReaderModel", "SentenceReader", "answer_key", "default_model"]
+__all__ = ["ReaderConfig", "ReaderModel", "SentenceReader", "answer_key", "default_model", "off_kind"]
 
 MODEL_FILE = Path(__file__).with_name("reader_model.json")
 
@@ -88,7 +88,7 @@ class ReaderConfig:
 
     max_chunks: int = 6
     max_sentences: int = 8
-    no_answer_threshold: float = 0.1
+    no_answer_threshold: float = 0.11
     model: ReaderModel = field(default_factory=default_model)
 
     def __post_init__(self) -> None:
@@ -122,6 +122,13 @@ class Scored:
         return float(self.scores[i] - others[0]) if others else None
 
 
+def off_kind(evidence: Evidence, i: int) -> bool:
+    """Candidate ``i`` is not of the kind the question asks for (``QuestionAnalysis.wants_kind``): when that
+    is the best the articles offer, they do not say."""
+    analysis = evidence.analysis
+    return analysis.wants_kind and analysis.type_match(evidence.candidates[i].label) == 0.0
+
+
 class SentenceReader:
     def __init__(self, index: Index, config: ReaderConfig | None = None) -> None:
         self.index = index
@@ -141,6 +148,10 @@ class SentenceReader:
         return Scored.of(evidence, evidence.features @ self._span_w)
 
     def confidence(self, scored: Scored, i: int) -> float:
+        """Calibrated probability that candidate ``i`` answers the question; 0 when the question asks for a
+        definite kind of answer (a date, a number, a person...) and the candidate is of another kind."""
+        if off_kind(scored.evidence, i):
+            return 0.0
         features = confidence_features(scored.evidence, scored.scores, i, scored.lead(i))
         z = float(features @ self._conf_w) + self.config.model.confidence_bias
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

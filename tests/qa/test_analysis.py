@@ -65,3 +65,34 @@ def test_quantity_questions_say_which_quantity(question: str, exact: str, loose:
     analysis = analyse(question)
     assert analysis.type_match(exact) == 1.0
     assert analysis.type_match(loose) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "number"),
+    [
+        ("Quels fabricants fournissent la mémoire ?", "plural"),
+        ("Avec quelles sociétés OpenAI a-t-il signé ?", "plural"),
+        ("Quel grand fondeur est cité ?", "singular"),
+        ("Quelle filiale vendra ChatGPT ?", "singular"),
+        ("Qui dirige OpenAI ?", ""),
+    ],
+)
+def test_questions_say_whether_they_ask_for_one_or_several(question: str, number: str) -> None:
+    assert analyse(question).number == number
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("En quelle année OpenAI a-t-il été fondé ?", True),
+        ("Combien de wafers par mois ?", True),
+        ("Où l'accord a-t-il été annoncé ?", True),
+        ("Qui dirige OpenAI ?", True),
+        ("Pourquoi Samsung s'engage-t-il ?", False),
+        ("Comment OpenAI va-t-il fabriquer ses puces ?", False),
+        ("Quel rôle Microsoft joue-t-il ?", False),
+        ("Qu'apporteront Arm et Nvidia ?", False),
+    ],
+)
+def test_definite_kinds_of_answer(question: str, kind: bool) -> None:
+    assert analyse(question).wants_kind is kind

@@ -47,3 +47,16 @@ def test_confidence_features_describe_the_best_candidate(built_index: Index, fak
     assert row.shape == (len(CONFIDENCE_FEATURES),)
     assert row[CONFIDENCE_FEATURES.index("margin")] == 0.5
     assert 0.0 < row[CONFIDENCE_FEATURES.index("probability")] <= 1.0
+
+
+def test_a_plural_question_marks_spans_that_list_names(built_index: Index, fake_embedder: FakeEmbedder) -> None:
+    plural, singular = SPAN_FEATURES.index("plural_list"), SPAN_FEATURES.index("singular_list")
+    for question, on, off in [
+        ("Quels fabricants ont signé des lettres d'intention avec OpenAI ?", plural, singular),
+        ("Quel fabricant a signé des lettres d'intention avec OpenAI ?", singular, plural),
+    ]:
+        evidence = evidence_for(built_index, fake_embedder, question)
+        texts = {built_index.articles[c.doc_id].text[c.start : c.end]: i for i, c in enumerate(evidence.candidates)}
+        listed = evidence.features[texts["Samsung Electronics et SK Hynix"]]
+        assert listed[on] == 1.0 and listed[off] == 0.0, question
+        assert evidence.features[texts["SK Hynix"], [plural, singular]].tolist() == [0.0, 0.0]

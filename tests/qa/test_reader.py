@@ -83,3 +83,13 @@ def test_reader_model_names_every_feature_and_refuses_unknown_ones(tmp_path: Pat
         ReaderModel.from_json(broken)
     shipped.to_json(tmp_path / "copy.json")
     assert ReaderModel.from_json(tmp_path / "copy.json").span_vector() == pytest.approx(shipped.span_vector(), abs=1e-4)
+
+
+def test_an_answer_of_the_wrong_kind_is_refused(built_index: Index, fake_embedder: FakeEmbedder) -> None:
+    question = "En quelle année Masayoshi Son présidera-t-il la structure ?"  # the articles give no such date
+    open_answer = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=0.0)).ask(question).answer
+    assert open_answer is not None and open_answer.score == 0.0
+    assert Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=0.001)).ask(question).answer is None
+    open_pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=0.0))
+    dated = open_pipeline.ask("Quel jour Sam Altman s'est-il rendu en Corée du Sud ?").answer
+    assert dated is not None and dated.text == "26 janvier" and dated.score > 0.0
