@@ -11,7 +11,7 @@ from index.lexical import terms
 QUANTITY = frozenset({"NUM", "MONEY", "PERCENT"})
 DATE = frozenset({"DATE"})
 DURATION = frozenset({"DURATION"})
-PLACE = frozenset({"LOC", "NAME"})
+PLACE = frozenset({"LOC", "NAME", "MISC"})  # the small NER tags some regions MISC ("Moyen-Orient")
 # NAME: a run of proper nouns the NER did not label. The small French NER often labels foreign
 # names of people as ORG or MISC and companies as PER, so those fit loosely.
 PERSON = frozenset({"PER", "NAME", "MISC", "ORG"})

@@ -25,7 +25,7 @@ import numpy as np
 from index.lexical import strip_accents, terms, words
 from index.sentences import Sentence
 from index.store import Index
-from qa.analysis import THING, QuestionAnalysis
+from qa.analysis import PLACE, THING, QuestionAnalysis
 from qa.types import Hit
 
 _BASE_FEATURES = (
@@ -59,6 +59,7 @@ _BASE_FEATURES = (
     "sentence_start",
     "capitalised",
     "window_cover",  # share of the question's terms (idf-weighted) within 8 words around the span
+    "place_preposition",  # a place is asked and a locative preposition stands right before the span ("à Séoul", "au Texas")
     "plural_list",  # the question asks for several ("quels fabricants") and the span lists names ("X et Y", "X, Y, Z")
     "singular_list",  # the question asks for one ("quel fondeur") and the span lists several
     "agreement",  # other articles stating the same span (0 to 3)
@@ -83,6 +84,9 @@ CONFIDENCE_FEATURES = (
 )
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_LOCATIVE = re.compile(
+    r"\b(?:à|au|aux|en|dans|vers|depuis|(?:près|hors|en dehors|au sud|au nord|à l['’]est|à l['’]ouest) d(?:e|u|es|['’]))\s*$", re.I
+)
 _LIST = re.compile(r"\S(?:,| et| ou) \S")
 _SENTENCE_PART = SPAN_FEATURES.index("type_strict")  # features before it describe the sentence
 _ENTITY = frozenset({"PER", "ORG", "LOC", "MISC"})
@@ -309,6 +313,8 @@ class EvidenceBuilder:
         total = sum(wanted.values()) or 1.0
         open_question, clause_question = analysis.expected == THING, analysis.wants_clause
         specific = analysis.expected != THING
+        wants_place = analysis.expected == PLACE
+        text = self.index.articles[sentence.doc_id].text
         for info in self.rows_spans(row):
             start, end, labels = info.start, info.end, info.labels
             inside = [m for m in matched[info.first : info.last] if m is not None]
@@ -347,6 +353,7 @@ class EvidenceBuilder:
                 float(start - sentence.start <= 2),
                 float(info.capitalised),
                 window,
+                float(wants_place and bool(_LOCATIVE.search(text, max(sentence.start, start - 16), start))),
                 float(listing and analysis.number == "plural"),
                 float(listing and analysis.number == "singular"),
                 0.0,  # agreement, set once every candidate is known

@@ -60,3 +60,13 @@ def test_a_plural_question_marks_spans_that_list_names(built_index: Index, fake_
         listed = evidence.features[texts["Samsung Electronics et SK Hynix"]]
         assert listed[on] == 1.0 and listed[off] == 0.0, question
         assert evidence.features[texts["SK Hynix"], [plural, singular]].tolist() == [0.0, 0.0]
+
+
+def test_a_place_question_marks_spans_after_a_locative_preposition(built_index: Index, fake_embedder: FakeEmbedder) -> None:
+    at = SPAN_FEATURES.index("place_preposition")
+    evidence = evidence_for(built_index, fake_embedder, "Dans quelle ville OpenAI a-t-il signé les lettres d'intention ?")
+    rows = {(built_index.articles[c.doc_id].text[c.start : c.end], c.doc_id): i for i, c in enumerate(evidence.candidates)}
+    assert evidence.features[rows["Séoul", "alpha"], at] == 1.0  # "signé mercredi à Séoul"
+    assert evidence.features[rows["Samsung Electronics", "alpha"], at] == 0.0
+    other = evidence_for(built_index, fake_embedder, "Qui a signé les lettres d'intention à Séoul ?")
+    assert not other.features[:, at].any()  # only place questions
