@@ -1,0 +1,152 @@
+"""The trained reader: the span model reads the best retrieved passages and picks the answer.
+
+Each retrieved chunk is widened to whole sentences (an answer cut by a chunk boundary is read whole) and
+overlapping passages of one article are merged, so nothing is read twice. The span model scores spans
+against each window's null score; the best span over every passage is the answer, its confidence a
+logistic function of that score (fitted on the development split, stored in the model's card), and
+under ``no_answer_threshold`` the articles do not say. Spans are cut back to the article's own
+characters: ``article.text[start:end]`` is the answer, always.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.store import Index
+from qa.evidence import answer_key
+from qa.span_model import SpanGuess, SpanModel, trim
+from qa.types import Answer, Hit, Span
+
+
+@dataclass(frozen=True)
+class Passage:
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ModelReaderConfig:
+    max_chunks: int = 4  # retrieved chunks read, whatever the number of citations asked for
+    no_answer_threshold: float = 0.5
+    max_passage_chars: int = 1500
+    calibration: tuple[float, float] = (1.0, 0.0)  # confidence = sigmoid(a * score + b)
+
+    def __post_init__(self) -> None:
+        if self.max_chunks < 1:
+            raise ValueError("max_chunks must be at least 1")
+        if not 0.0 <= self.no_answer_threshold <= 1.0:
+            raise ValueError(f"no_answer_threshold must be in [0, 1], got {self.no_answer_threshold}")
+
+
+class ModelReader:
+    """Reads retrieved chunks with a loaded :class:`SpanModel`; the same ``read`` as the evidence reader."""
+
+    def __init__(self, index: Index, model: SpanModel, config: ModelReaderConfig | None = None) -> None:
+        self.index = index
+        self.model = model
+        self.config = config or ModelReaderConfig()
+        by_doc: dict[str, list[int]] = defaultdict(list)
+        for row, sentence in enumerate(index.sentences):
+            by_doc[sentence.doc_id].append(row)
+        self._rows = {d: sorted(rows, key=lambda r: index.sentences[r].start) for d, rows in by_doc.items()}
+        self._starts = {d: [index.sentences[r].start for r in rows] for d, rows in self._rows.items()}
+
+    @property
+    def max_chunks(self) -> int:
+        return self.config.max_chunks
+
+    def sentence_row(self, doc_id: str, offset: int) -> int | None:
+        """The row of the sentence holding character ``offset`` of an article."""
+        starts = self._starts.get(doc_id)
+        if not starts:
+            return None
+        i = bisect.bisect_right(starts, offset) - 1
+        return self._rows[doc_id][max(0, i)]
+
+    def passages(self, hits: list[Hit]) -> list[Passage]:
+        """The chunks widened to whole sentences, overlapping ones of an article merged, in retrieval order."""
+        out: list[Passage] = []
+        for hit in hits[: self.config.max_chunks]:
+            c = hit.chunk
+            start, end = c.start, c.end
+            first, last = self.sentence_row(c.doc_id, c.start), self.sentence_row(c.doc_id, max(c.start, c.end - 1))
+            if first is not None and last is not None:
+                start = min(start, self.index.sentences[first].start)
+                end = max(end, self.index.sentences[last].end)
+            if end - start > self.config.max_passage_chars:
+                start, end = c.start, c.end
+            for i, p in enumerate(out):
+                if p.doc_id == c.doc_id and start <= p.end and end >= p.start:
+                    out[i] = Passage(p.doc_id, min(p.start, start), max(p.end, end))
+                    break
+            else:
+                out.append(Passage(c.doc_id, start, end))
+        return out
+
+    def confidence(self, score: float) -> float:
+        a, b = self.config.calibration
+        z = max(-50.0, min(50.0, a * score + b))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def guesses(self, question: str, hits: list[Hit]) -> list[tuple[Passage, SpanGuess, int, int]]:
+        """Every span the model proposes, best first, as (passage, guess, document start, document end)."""
+        passages = self.passages(hits)
+        texts = [self.index.articles[p.doc_id].text[p.start : p.end] for p in passages]
+        out = []
+        for g in self.model.read(question, texts):
+            p = passages[g.passage]
+            text = self.index.articles[p.doc_id].text
+            start, end = trim(text, p.start + g.start, p.start + g.end)
+            if end > start:
+                out.append((p, g, start, end))
+        return out
+
+    def read(self, question: str, query: np.ndarray, hits: list[Hit]) -> Answer | None:
+        del query  # the model reads text; the question vector served retrieval
+        found = self.guesses(question, hits)
+        if not found:
+            return None
+        best_of_key: dict[str, tuple[Passage, SpanGuess, int, int]] = {}
+        for item in found:
+            p, _, start, end = item
+            best_of_key.setdefault(answer_key(self.index.articles[p.doc_id].text[start:end]), item)
+        ranked = list(best_of_key.items())
+        key, (p, g, start, end) = ranked[0]
+        confidence = self.confidence(g.score)
+        if confidence < self.config.no_answer_threshold:
+            return None
+        row = self.sentence_row(p.doc_id, start)
+        text = self.index.articles[p.doc_id].text
+        s_start, s_end = (self.index.sentences[row].start, self.index.sentences[row].end) if row is not None else (p.start, p.end)
+        s_start, s_end = min(s_start, start), max(s_end, end)
+
+        def span(item: tuple[Passage, SpanGuess, int, int]) -> Span:
+            q, h, a, b = item
+            r = self.sentence_row(q.doc_id, a)
+            body = self.index.articles[q.doc_id].text
+            sentence = self.index.sentences[r].text if r is not None else body[q.start : q.end]
+            return Span(body[a:b], q.doc_id, a, b, sentence, round(min(confidence, self.confidence(h.score)), 4))
+
+        supporting: dict[str, Span] = {}
+        for item in found:
+            q, _, a, b = item
+            if q.doc_id != p.doc_id and q.doc_id not in supporting and answer_key(self.index.articles[q.doc_id].text[a:b]) == key:
+                supporting[q.doc_id] = span(item)
+        return Answer(
+            text=text[start:end],
+            doc_id=p.doc_id,
+            start=start,
+            end=end,
+            sentence=text[s_start:s_end],
+            sentence_start=s_start,
+            sentence_end=s_end,
+            score=round(confidence, 4),
+            alternatives=tuple(span(item) for _, item in ranked[1:4]),
+            supporting=tuple(supporting.values()),
+        )

@@ -1,0 +1,115 @@
+"""``python -m train``: fine-tune the span reader, score it on the development split, install it.
+
+python -m train fit --sources piaf --out build/train/piaf            # stage 1: PIAF
+python -m train fit --sources piaf news --init build/train/piaf/span_reader.safetensors --out build/train/mix
+python -m train dev build/train/mix/span_reader.safetensors          # dev EM / F1
+python -m train install build/train/mix/span_reader.safetensors      # into qa/models/, if it beats the shipped one
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from index.models import DEFAULT_MODEL, resolve_model
+from qa.span_model import DEFAULT_WEIGHTS, SpanModel, card_path, read_card
+from train.data import NEWS_DIR, PIAF_DIR, build, files_digest
+from train.evaluate import score
+from train.trainer import TrainConfig, train
+
+MODEL_CACHE = Path("data/models")
+
+
+def _base() -> Path:
+    return Path(resolve_model(DEFAULT_MODEL, MODEL_CACHE).location)
+
+
+def _dev(weights: Path, sources: list[str]) -> dict[str, object]:
+    split = build(sources)
+    model = SpanModel(_base(), weights, threads=2).load()
+    scores = score(model, split.dev)
+    print(f"{weights}: dev {scores.line()}")
+    return scores.as_dict()
+
+
+def _fit(args: argparse.Namespace) -> int:
+    split = build(args.sources, seed=args.seed, negatives=args.negatives)
+    print(json.dumps(split.counts), file=sys.stderr)
+    config = TrainConfig(
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        max_length=args.max_length,
+        stride=args.stride,
+        max_steps=args.max_steps,
+    )
+    data = {"piaf": files_digest((PIAF_DIR).glob("*.jsonl")), "news": files_digest(NEWS_DIR.glob("*.jsonl"))}
+    card = {
+        "sources": args.sources,
+        "data_sha256_16": {s: data[s] for s in args.sources},
+        "counts": split.counts,
+        "negatives": args.negatives,
+    }
+    if args.init is not None:
+        card["init_card"] = read_card(args.init)
+    result = train(_base(), split.train, args.out, config, init=args.init, card=card, progress=sys.stderr.isatty())
+    weights = args.out / "span_reader.safetensors"
+    if not args.no_dev:
+        result["dev"] = _dev(weights, ["piaf", "news"])
+        card_path(weights).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {weights} ({result['bytes'] / 1e6:.1f} MB, {result['train_seconds']:.0f} s)")
+    return 0
+
+
+def _install(args: argparse.Namespace) -> int:
+    new = read_card(args.weights)
+    old = read_card(DEFAULT_WEIGHTS) if DEFAULT_WEIGHTS.exists() else None
+    new_f1 = float(new.get("dev", {}).get("f1", 0.0))
+    old_f1 = float(old.get("dev", {}).get("f1", 0.0)) if old else -1.0
+    if old is not None and new_f1 <= old_f1 and not args.force:
+        print(f"not installed: dev F1 {new_f1:.3f} does not beat the shipped model's {old_f1:.3f}", file=sys.stderr)
+        return 1
+    DEFAULT_WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.weights, DEFAULT_WEIGHTS)
+    shutil.copyfile(card_path(args.weights), card_path(DEFAULT_WEIGHTS))
+    print(f"installed {args.weights} as {DEFAULT_WEIGHTS} (dev F1 {new_f1:.3f}, was {old_f1:.3f})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train", description="fine-tune, score and install the span reader")
+    sub = parser.add_subparsers(dest="command", required=True)
+    fit = sub.add_parser("fit", help="train (resumes from OUT/checkpoint.pt if present)")
+    fit.add_argument("--sources", nargs="+", default=["piaf", "news"], choices=["piaf", "news"])
+    fit.add_argument("--out", type=Path, required=True)
+    fit.add_argument("--init", type=Path, default=None, help="start from these weights (a previous stage)")
+    fit.add_argument("--epochs", type=float, default=2.0)
+    fit.add_argument("--lr", type=float, default=2e-4)
+    fit.add_argument("--batch-size", type=int, default=16)
+    fit.add_argument("--max-length", type=int, default=256)
+    fit.add_argument("--stride", type=int, default=96)
+    fit.add_argument("--negatives", type=float, default=0.3, help="share of answerable questions that also get a non-answering paragraph")
+    fit.add_argument("--seed", type=int, default=13)
+    fit.add_argument("--max-steps", type=int, default=None)
+    fit.add_argument("--no-dev", action="store_true", help="skip scoring on the development split")
+    dev = sub.add_parser("dev", help="score weights on the development split")
+    dev.add_argument("weights", type=Path)
+    dev.add_argument("--sources", nargs="+", default=["piaf", "news"], choices=["piaf", "news"])
+    install = sub.add_parser("install", help="ship weights in qa/models/ if they beat the shipped ones on dev F1")
+    install.add_argument("weights", type=Path)
+    install.add_argument("--force", action="store_true")
+    args = parser.parse_args(argv)
+    if args.command == "fit":
+        return _fit(args)
+    if args.command == "dev":
+        _dev(args.weights, args.sources)
+        return 0
+    return _install(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
