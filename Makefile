@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models index run test test-unit check eval fit bench clean
+.PHONY: setup models index run test test-unit check eval fit bench train train-data clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,15 @@ eval: models             ## score the seed question set (add ARGS="--sweep" etc.
 
 fit: models              ## refit the reader's weights on the seed questions (ARGS="--dry-run" to only report)
 	$(PY) -m eval.fit $(ARGS)
+
+TRAIN_OUT ?= build/train
+train-data: setup        ## check the team-written news training set (data/train/news)
+	$(PY) -m train.validate
+
+train: models train-data ## fine-tune the span reader (2 stages, resumable), score it on the dev split, ship it if it wins
+	$(PY) -m train fit --sources piaf --out $(TRAIN_OUT)/piaf --epochs 2 --lr 2e-4
+	$(PY) -m train fit --sources piaf news --init $(TRAIN_OUT)/piaf/span_reader.safetensors --out $(TRAIN_OUT)/mix --epochs 1 --lr 1e-4
+	$(PY) -m train install $(TRAIN_OUT)/mix/span_reader.safetensors
 
 bench: models            ## index build time, encode throughput, warm POST /ask latency p50/p95
 	$(PY) -m eval.bench

@@ -35,8 +35,20 @@ def _dev(weights: Path, sources: list[str]) -> dict[str, object]:
     return scores.as_dict()
 
 
+def _share(text: str) -> tuple[str, float]:
+    source, _, value = text.partition("=")
+    try:
+        share = float(value)
+    except ValueError:
+        raise SystemExit(f"--share takes SOURCE=FRACTION, got {text!r}") from None
+    if source not in {"piaf", "news"} or not 0.0 < share <= 1.0:
+        raise SystemExit(f"--share takes piaf|news=FRACTION in (0, 1], got {text!r}")
+    return source, share
+
+
 def _fit(args: argparse.Namespace) -> int:
-    split = build(args.sources, seed=args.seed, negatives=args.negatives)
+    shares = dict(_share(s) for s in args.share)
+    split = build(args.sources, seed=args.seed, negatives=args.negatives, shares=shares)
     print(json.dumps(split.counts), file=sys.stderr)
     config = TrainConfig(
         epochs=args.epochs,
@@ -93,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--max-length", type=int, default=256)
     fit.add_argument("--stride", type=int, default=96)
     fit.add_argument("--negatives", type=float, default=0.3, help="share of answerable questions that also get a non-answering paragraph")
+    fit.add_argument("--share", nargs="*", default=[], metavar="SOURCE=FRACTION", help="keep part of a source's examples (piaf=0.35)")
     fit.add_argument("--seed", type=int, default=13)
     fit.add_argument("--max-steps", type=int, default=None)
     fit.add_argument("--no-dev", action="store_true", help="skip scoring on the development split")

@@ -161,8 +161,17 @@ class Split:
     counts: dict[str, int]
 
 
-def build(sources: Iterable[str], *, seed: int = 13, negatives: float = 0.3, piaf_dir: Path = PIAF_DIR, news_dir: Path = NEWS_DIR) -> Split:
-    """The training and development examples of the named sources ("piaf", "news")."""
+def build(
+    sources: Iterable[str],
+    *,
+    seed: int = 13,
+    negatives: float = 0.3,
+    shares: dict[str, float] | None = None,
+    piaf_dir: Path = PIAF_DIR,
+    news_dir: Path = NEWS_DIR,
+) -> Split:
+    """The training and development examples of the named sources ("piaf", "news"); ``shares`` keeps a
+    random part of a source's training examples (a replay of an earlier stage's data)."""
     rng = random.Random(seed)
     train: list[Example] = []
     dev: list[Example] = []
@@ -176,10 +185,15 @@ def build(sources: Iterable[str], *, seed: int = 13, negatives: float = 0.3, pia
             raise ValueError(f"unknown training source {source!r} (piaf, news)")
         tr = [i for i in items if not is_dev(i.doc_id)]
         dv = [i for i in items if is_dev(i.doc_id)]
-        train += examples(articles, tr, source, rng, negatives)
+        made = examples(articles, tr, source, rng, negatives)
+        share = (shares or {}).get(source, 1.0)
+        if share < 1.0:
+            made = rng.sample(made, round(share * len(made)))
+        train += made
         dev += examples(articles, dv, source, random.Random(seed), negatives)
         counts[f"{source}_articles"] = len(articles)
         counts[f"{source}_train_questions"] = len(tr)
+        counts[f"{source}_train_examples"] = len(made)
         counts[f"{source}_dev_questions"] = len(dv)
         counts[f"{source}_dev_articles"] = len({i.doc_id for i in dv})
     counts["train_examples"], counts["dev_examples"] = len(train), len(dev)

@@ -125,6 +125,15 @@ def question_key(text: str) -> str:
     return " ".join(words(text))
 
 
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def _restates(answer: str, question: str) -> bool:
+    """The answer's words, digits included, stand in the question in the same order."""
+    a = " ".join(_TOKEN.findall(answer.lower()))
+    return bool(a) and f" {a} " in f" {' '.join(_TOKEN.findall(question.lower()))} "
+
+
 def read_rows(paths: Iterable[Path]) -> Iterator[tuple[str, object]]:
     for path in paths:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -179,7 +188,7 @@ def _check_question(where: str, text: str, q: object, seen_ids: set[str], seen_q
             problems.append(Problem(where, f"answer {answer!r} is not at {start}{hint}"))
         elif len(answer.split()) > MAX_ANSWER_WORDS:
             problems.append(Problem(where, f"answer longer than {MAX_ANSWER_WORDS} words"))
-        elif question_key(answer) and question_key(answer) in question_key(question):
+        elif _restates(answer, question):
             problems.append(Problem(where, "the answer is contained in the question"))
     return problems
 

@@ -113,3 +113,11 @@ def test_validator_catches_bad_rows(tmp_path: Path, broken: str) -> None:
     q.update({"start": text.index("14 mai"), "question": "Quand la médiathèque a-t-elle ouvert ?", "type": "when"})
     path.write_text(json.dumps(row, ensure_ascii=False) + "\n")
     assert validate([path])[0] == []
+
+
+def test_validator_tells_a_number_from_its_unit() -> None:
+    from train.validate import _restates
+
+    assert not _restates("410 000 exemplaires", "Combien d'exemplaires ont été vendus ?")
+    assert not _restates("52 s 71", "En combien de secondes a-t-il couru ?")
+    assert _restates("Lyon", "Pourquoi Lyon a-t-elle gagné ?")
