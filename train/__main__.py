@@ -58,6 +58,7 @@ def _fit(args: argparse.Namespace) -> int:
         max_length=args.max_length,
         stride=args.stride,
         max_steps=args.max_steps,
+        stop_at=args.stop_at,
     )
     data = {"piaf": files_digest((PIAF_DIR).glob("*.jsonl")), "news": files_digest(NEWS_DIR.glob("*.jsonl"))}
     card = {
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--negatives", type=float, default=0.3, help="share of answerable questions that also get a non-answering paragraph")
     fit.add_argument("--share", nargs="*", default=[], metavar="SOURCE=FRACTION", help="keep part of a source's examples (piaf=0.35)")
     fit.add_argument("--seed", type=int, default=13)
-    fit.add_argument("--max-steps", type=int, default=None)
+    fit.add_argument("--max-steps", type=int, default=None, help="plan a schedule of at most this many steps")
+    fit.add_argument("--stop-at", type=int, default=None, help="stop at this step of the planned schedule (resumable)")
     fit.add_argument("--no-dev", action="store_true", help="skip scoring on the development split")
     dev = sub.add_parser("dev", help="score weights on the development split")
     dev.add_argument("weights", type=Path)

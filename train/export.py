@@ -51,8 +51,14 @@ def _write(folder: Path, name: str, articles: list[Article], items: list[Item], 
         for q in items:
             qtype = q.qtype if typed and q.qtype in {t for t, _ in _TYPES} | {"what"} else guess_type(q.question)
             answers = [q.answer] if q.answer is not None else []
-            row = {"id": q.id, "question": q.question, "qtype": qtype, "answers": answers, "doc_ids": [q.doc_id] if answers else []}
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            record: dict[str, object] = {
+                "id": q.id,
+                "question": q.question,
+                "qtype": qtype,
+                "answers": answers,
+                "doc_ids": [q.doc_id] if answers else [],
+            }
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
 
 

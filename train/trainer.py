@@ -37,7 +37,8 @@ class TrainConfig:
     stride: int = 96
     save_every: int = 40
     threads: int = 2
-    max_steps: int | None = None  # stop early (tests)
+    max_steps: int | None = None  # plan a shorter schedule (tests)
+    stop_at: int | None = None  # stop at this step of the planned schedule (a time budget); resumable
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def train(
     started = time.time() - spent
     bar = tqdm(total=total, initial=step, disable=not progress, desc="train", unit="step")
     losses: list[float] = []
-    while step < total:
+    end = total if config.stop_at is None else min(total, config.stop_at)
+    while step < end:
         batch = [feats[i] for i in flat[step]]
         ids, mask = pad([f.input_ids for f in batch], tokenizer.pad_token_id)
         out = model(
@@ -168,7 +170,7 @@ def train(
                     "seconds": round(time.time() - started, 1),
                 },
             )
-        if step % config.save_every == 0 or step == total:
+        if step % config.save_every == 0 or step == end:
             state = {
                 "model": {n: p.detach().clone() for n, p in model.named_parameters() if n in names},
                 "optimizer": optimizer.state_dict(),
@@ -188,7 +190,8 @@ def train(
         "init": str(init) if init else None,
         "hyper_parameters": asdict(config),
         "windows": len(feats),
-        "steps": total,
+        "steps": step,
+        "planned_steps": total,
         "steps_per_epoch": steps_per_epoch,
         "train_seconds": round(time.time() - started, 1),
         "final_loss": float(np.mean(losses[-20:])) if losses else None,
