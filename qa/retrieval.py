@@ -129,13 +129,11 @@ class Retriever:
         pool = max(_MIN_POOL, 4 * top_k)
         dense = self.dense(query, pool, mask) if mode is not Mode.BM25 and query is not None else []
         lexical = self.lexical(question, pool, mask) if mode is not Mode.DENSE else []
-        dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
-        lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
         if mode is Mode.HYBRID:
             ranked = rrf([[r for r, _ in dense], [r for r, _ in lexical]], self.rrf_k)
         else:
             ranked = dense if mode is Mode.DENSE else lexical
-        hits = [Hit(self.index.chunks[row], score, dense_rank.get(row), lexical_rank.get(row)) for row, score in ranked]
+        hits = [Hit(self.index.chunks[row], score) for row, score in ranked]
         return deduplicate(hits, top_k)
 
 

@@ -35,3 +35,11 @@ def test_bm25_without_known_terms_returns_nothing(built_index: Index) -> None:
 def test_rrf_k_is_validated(built_index: Index) -> None:
     with pytest.raises(ValueError, match="rrf_k"):
         Retriever(built_index, rrf_k=0)
+
+
+def test_hits_carry_the_chunk_and_its_fused_score_only() -> None:
+    from dataclasses import fields
+
+    from qa.types import Hit
+
+    assert [f.name for f in fields(Hit)] == ["chunk", "score"]
