@@ -279,7 +279,7 @@ class EvidenceBuilder:
             for candidate, span_part in self._spans(analysis, row, sentence, wanted, terms_by_key):
                 candidates.append(candidate)
                 rows.append(feature_row(sentence_part | span_part, SPAN_FEATURES))
-        features = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+        features = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SPAN_FEATURES))  # (0, n) when nothing was retrieved
         if len(candidates):
             self._add_agreement(candidates, features)
         return Evidence(analysis, candidates, features, similarity, cover, missing, unknown)

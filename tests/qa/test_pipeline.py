@@ -7,7 +7,7 @@ from index.errors import BadQuestion
 from index.store import Index
 from qa.pipeline import Pipeline
 from qa.reader import ReaderConfig
-from qa.retrieval import Filters, overlaps
+from qa.retrieval import Filters, Mode, overlaps
 from tests.conftest import FakeEmbedder
 
 # The shipped confidence model is fitted on e5's cosines; the hash embedder's are far lower, so
@@ -81,3 +81,8 @@ def test_overlapping_windows_are_duplicates() -> None:
     a, b = Chunk("d", "d#0", "x" * 100, 0, 100), Chunk("d", "d#1", "x" * 100, 40, 140)
     c = Chunk("d", "d#2", "x" * 100, 90, 190)
     assert overlaps(a, b) and not overlaps(a, c) and not overlaps(a, Chunk("e", "e#0", "x" * 100, 0, 100))
+
+
+def test_no_answer_when_bm25_finds_no_passage(pipeline: Pipeline) -> None:
+    result = pipeline.ask("zzzz qqqq", mode=Mode.BM25)  # no term of the question is indexed: nothing retrieved
+    assert result.answer is None and result.citations == ()
