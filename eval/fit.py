@@ -38,12 +38,13 @@ class Example:
     em: np.ndarray
 
 
-def collect(pipeline: Pipeline, questions: list[Question], top_k: int) -> list[Example]:
+def collect(pipeline: Pipeline, questions: list[Question]) -> list[Example]:
+    """Each question's candidates as the pipeline's reader sees them (its ``max_chunks`` best chunks)."""
     reader = pipeline.reader
     vectors = pipeline.embedder.encode_queries([q.question for q in questions])
     out = []
     for q, vector in zip(questions, vectors, strict=True):
-        hits = pipeline.retriever.retrieve(q.question, vector, top_k)
+        hits = pipeline.retriever.retrieve(q.question, vector, reader.config.max_chunks)
         evidence = reader.evidence_for(q.question, vector, hits)
         if not evidence.candidates:
             out.append(Example(q, None, np.zeros(0), np.zeros(0)))
@@ -109,7 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--l2", type=float, default=0.01, help="L2 penalty of the span weights")
     p.add_argument("--confidence-l2", type=float, default=0.01, help="L2 penalty of the confidence model (standardised features)")
-    p.add_argument("--top-k", type=int, default=5)
     p.add_argument("--dry-run", action="store_true", help="report cross-validation only, write nothing")
     args = p.parse_args(argv)
     try:
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     except (QAError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    examples = collect(pipeline, questions, args.top_k)
+    examples = collect(pipeline, questions)
     answerable = [ex for ex in examples if ex.question.answerable]
     ceiling_em = mean(float(ex.em.max()) if len(ex.em) else 0.0 for ex in answerable)
     ceiling_f1 = mean(float(ex.f1.max()) if len(ex.f1) else 0.0 for ex in answerable)
