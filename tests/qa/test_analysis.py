@@ -44,6 +44,25 @@ def test_content_terms_drop_interrogatives_and_fold_elisions() -> None:
     assert "combien" not in analysis.terms and "puc" in analysis.terms and "open" in analysis.terms
 
 
+def test_person_and_organisation_are_different_types() -> None:
+    assert PERSON != ORGANISATION
+    assert analyse("Quel dirigeant a signé ?").expected != analyse("Quelle entreprise a signé ?").expected
+
+
+@pytest.mark.parametrize(
+    ("question", "grades"),
+    [
+        # the small NER labels foreign people ORG and companies PER: the other one still fits, loosely
+        ("Quel dirigeant a signé ?", {"PER": 1.0, "ORG": 0.5, "NAME": 0.5, "MISC": 0.5, "LOC": 0.0, "DATE": 0.0}),
+        ("Quelle entreprise fournit la mémoire ?", {"ORG": 1.0, "PER": 0.5, "NAME": 0.5, "MISC": 0.5, "LOC": 0.0, "NUM": 0.0}),
+        ("Qui dirige OpenAI ?", {"PER": 1.0, "ORG": 1.0, "NAME": 0.5, "MISC": 0.5, "DATE": 0.0}),
+    ],
+)
+def test_person_and_organisation_questions_grade_labels_apart(question: str, grades: dict[str, float]) -> None:
+    analysis = analyse(question)
+    assert {label: analysis.type_match(label) for label in grades} == grades
+
+
 def test_type_match_grades_loose_labels() -> None:
     who = analyse("Quel dirigeant a signé ?")
     assert who.type_match("PER") == 1.0 and who.type_match("NAME") == 0.5 and who.type_match("DATE") == 0.0
