@@ -107,9 +107,19 @@ _FOCUS = re.compile(
 
 
 # Which kind of quantity: an amount of money, a share, or else a count or a measure.
+_CURRENCY = r"argent|euros?|dollars?|francs?|livres?|yens?|wons?|yuans?"
+_ENDING = r"(?:e|es|ent|er|era|eront|erait|eraient|é|ée|és|ées|ait|aient)"  # payer: paie, payé, payera, payait...
+# Whole verb forms, so "pays", "vers la frontière", "le rapport" or "versions" are not amounts.
+_MONEY_VERBS = (
+    rf"co[uû]t{_ENDING}|pa[yi]{_ENDING}|vers{_ENDING}|rapport{_ENDING}|dépens{_ENDING}|débours{_ENDING}|financ{_ENDING}"
+    rf"|apport{_ENDING}|l[eè]v{_ENDING}|investi(?:r|s|t|e|es|ssent|ssait|ssaient|ra|ront|rait)?|va(?:ut|lent|lait|laient|udra|udront)"
+)
+_BARE_COMBIEN = r"\bcombien\b(?!\s+d(?:e\b|['’]))"  # "combien coûte", not "combien de pays": that one counts its noun
 _MONEY_QUESTION = re.compile(
     r"\b(?:montant|somme|budget|coût|prix|salaire|valeur|chiffre d['’]affaires|financement|investissement)s?\b"
-    r"|\bcombien\b.*\b(?:co[uû]t|investi|dépens|pay|vers|rapport|gagn|lev|financ|apport|vaut|valent|débours)",
+    rf"|\bcombien\s+d(?:e\s+|['’])(?:[\w-]+\s+d(?:e\s+|['’]))?(?:{_CURRENCY})\b"  # "combien d'euros", "de millions de dollars"
+    rf"|{_BARE_COMBIEN}.*\b(?:{_MONEY_VERBS})\b"
+    rf"|{_BARE_COMBIEN}.*\bgagn{_ENDING}\b(?!\s+d(?:e\b|['’]))",  # "combien gagne un député", not "combien ... gagné de matchs"
     re.I,
 )
 _SHARE_QUESTION = re.compile(r"\b(?:part|pourcentage|proportion|taux)\b", re.I)

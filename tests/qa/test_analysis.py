@@ -115,3 +115,45 @@ def test_questions_say_whether_they_ask_for_one_or_several(question: str, number
 )
 def test_definite_kinds_of_answer(question: str, kind: bool) -> None:
     assert analyse(question).wants_kind is kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de pays accueilleront les centres de données ?",  # "pays" is not "payer"
+        "Combien de migrants se dirigent vers la frontière ?",  # "vers" is not "verser"
+        "Combien de matchs le club a-t-il gagnés cette saison ?",  # won matches are counted, not paid
+        "Combien le club a-t-il gagné de matchs cette saison ?",
+        "Combien de pages compte le rapport ?",  # the noun "rapport", not "rapporter"
+        "Combien d'élèves la commune compte-t-elle ?",
+        "Combien de versions du logiciel existent ?",
+        "Combien de paysans vivent dans la vallée ?",
+        "Combien d'appartements le promoteur a-t-il financés en tout ?",  # a count of financed things
+    ],
+)
+def test_count_questions_are_not_money_questions(question: str) -> None:
+    analysis = analyse(question)
+    assert analysis.type_match("NUM") == 1.0 and analysis.type_match("MONEY") == 0.5
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien le club a-t-il payé pour le transfert ?",
+        "Combien l'entreprise paie-t-elle ses salariés ?",
+        "Combien l'État a-t-il versé aux agriculteurs ?",
+        "Combien la région verse-t-elle chaque année ?",
+        "Combien coûte le nouveau stade ?",
+        "Combien gagne un député ?",
+        "Combien l'opération a-t-elle rapporté à la ville ?",
+        "Combien la start-up a-t-elle levé ?",
+        "Combien vaut la société aujourd'hui ?",
+        "Combien l'État a-t-il investi dans le projet ?",
+        "Combien d'euros par habitant la commune dépense-t-elle ?",
+        "Combien de dollars Nvidia pourrait-il investir ?",
+        "Quel montant Nvidia investira-t-il ?",
+    ],
+)
+def test_money_questions_want_an_amount(question: str) -> None:
+    analysis = analyse(question)
+    assert analysis.type_match("MONEY") == 1.0 and analysis.type_match("NUM") == 0.5
