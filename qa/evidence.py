@@ -22,7 +22,8 @@ from itertools import pairwise
 
 import numpy as np
 
-from index.lexical import strip_accents, terms, words
+from index.french import ARTICLES, strip_accents, words
+from index.lexical import terms
 from index.sentences import Sentence
 from index.store import Index
 from qa.analysis import PLACE, THING, QuestionAnalysis
@@ -117,8 +118,9 @@ def keyed(stems: Iterable[str]) -> frozenset[str]:
 
 
 def answer_key(text: str) -> str:
-    """What two spans must share to state the same answer: folded words, no articles."""
-    return " ".join(strip_accents(w) for w in words(text) if w not in {"le", "la", "les", "de", "des", "du", "un", "une"})
+    """What two spans must share to state the same answer: folded words without accents or articles
+    ("au Texas" and "Texas", "l’Oracle" and "Oracle" are one answer)."""
+    return " ".join(strip_accents(w) for w in words(text) if w not in ARTICLES)
 
 
 @dataclass(frozen=True)
