@@ -4,23 +4,21 @@ no-answer behaviour, calibration bands, latency percentiles."""
 from __future__ import annotations
 
 import math
-import re
 import string
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-_ELIDED = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)'", re.IGNORECASE)
-_ARTICLES = {"le", "la", "les", "un", "une", "des", "du", "de", "au", "aux"}
+from index.french import ARTICLES, fold, strip_elisions
+
 _PUNCT = set(string.punctuation) | set("«»“”‘’–—…¿¡·")
 
 
 def normalize_answer(text: str) -> str:
-    """Lower-case, fold apostrophes, drop elided and plain articles and punctuation, fold spaces."""
-    text = unicodedata.normalize("NFC", text).casefold().replace("’", "'").replace("\u00a0", " ").replace("\u202f", " ")
-    text = _ELIDED.sub(" ", text)
+    """SQuAD-style, in French: lower-case, fold apostrophes and spaces, drop elided words, punctuation and
+    articles (``index/french.py`` says which), fold runs of spaces. Accents are kept."""
+    text = strip_elisions(fold(text))
     text = "".join(" " if ch in _PUNCT else ch for ch in text)
-    return " ".join(w for w in text.split() if w not in _ARTICLES)
+    return " ".join(w for w in text.split() if w not in ARTICLES)
 
 
 def exact_match(prediction: str, golds: Sequence[str]) -> float:

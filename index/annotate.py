@@ -16,6 +16,7 @@ from typing import Any
 
 from index.corpus import Article
 from index.errors import ModelUnavailable
+from index.french import APOSTROPHES, ARTICLES, ELIDED_ARTICLES
 from index.sentences import Sentence
 
 SpanTuple = tuple[int, int, str]
@@ -108,8 +109,12 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# A phrase may be stated without its leading article (index/french.py's), its elided one ("l’", "d’", "de l’"),
+# a demonstrative or possessive: "l’entreprise américaine" -> "entreprise américaine".
 _DETERMINERS = re.compile(
-    r"^(?:(?:le|la|les|un|une|des|du|de la|ce|cet|cette|ces|son|sa|ses|leur|leurs|notre|nos|jusqu['’]à)\s+|(?:de l|l|d)['’]\s*)", re.I
+    rf"^(?:(?:de )?(?:{'|'.join(ELIDED_ARTICLES)})[{APOSTROPHES}]\s*"
+    rf"|(?:de la|{'|'.join(sorted(ARTICLES))}|ce|cet|cette|ces|son|sa|ses|leur|leurs|notre|nos|jusqu[{APOSTROPHES}]à)\s+)",
+    re.I,
 )
 
 

@@ -12,10 +12,9 @@ QUANTITY = frozenset({"NUM", "MONEY", "PERCENT"})
 DATE = frozenset({"DATE"})
 DURATION = frozenset({"DURATION"})
 PLACE = frozenset({"LOC", "NAME", "MISC"})  # the small NER tags some regions MISC ("Moyen-Orient")
-# NAME: a run of proper nouns the NER did not label. The small French NER often labels foreign
-# names of people as ORG or MISC and companies as PER, so those fit loosely.
-PERSON = frozenset({"PER", "NAME", "MISC", "ORG"})
-ORGANISATION = frozenset({"ORG", "MISC", "NAME", "PER"})
+# NAME: a run of proper nouns the NER did not label; it and MISC fit a person or an organisation loosely.
+PERSON = frozenset({"PER", "NAME", "MISC"})
+ORGANISATION = frozenset({"ORG", "NAME", "MISC"})
 REASON = frozenset({"REASON"})
 MANNER = frozenset({"MANNER"})
 THING = frozenset({"NP", "MISC", "ORG", "NAME"})
@@ -93,7 +92,9 @@ _QUESTION_WORDS = {"quel", "quell", "quels", "quelles", "combien", "quand", "com
 
 # Labels that fit a type only loosely score half.
 _LOOSE = frozenset({"NAME", "MISC", "NP", "CLAUSE"})
-_STRICT_OF = {PERSON: frozenset({"PER"}), ORGANISATION: frozenset({"ORG"}), PERSON | ORGANISATION: frozenset({"PER", "ORG"})}
+# Labels of another type that still fit loosely: the small French NER often labels foreign names of
+# people as ORG and companies as PER, so a person question takes an ORG span at half, and the reverse.
+_CROSS = {PERSON: frozenset({"ORG"}), ORGANISATION: frozenset({"PER"})}
 
 
 # The noun a "quel ..." question asks about ("quel dirigeant", "quel type de mémoire"), or the
@@ -106,9 +107,19 @@ _FOCUS = re.compile(
 
 
 # Which kind of quantity: an amount of money, a share, or else a count or a measure.
+_CURRENCY = r"argent|euros?|dollars?|francs?|livres?|yens?|wons?|yuans?"
+_ENDING = r"(?:e|es|ent|er|era|eront|erait|eraient|é|ée|és|ées|ait|aient)"  # payer: paie, payé, payera, payait...
+# Whole verb forms, so "pays", "vers la frontière", "le rapport" or "versions" are not amounts.
+_MONEY_VERBS = (
+    rf"co[uû]t{_ENDING}|pa[yi]{_ENDING}|vers{_ENDING}|rapport{_ENDING}|dépens{_ENDING}|débours{_ENDING}|financ{_ENDING}"
+    rf"|apport{_ENDING}|l[eè]v{_ENDING}|investi(?:r|s|t|e|es|ssent|ssait|ssaient|ra|ront|rait)?|va(?:ut|lent|lait|laient|udra|udront)"
+)
+_BARE_COMBIEN = r"\bcombien\b(?!\s+d(?:e\b|['’]))"  # "combien coûte", not "combien de pays": that one counts its noun
 _MONEY_QUESTION = re.compile(
     r"\b(?:montant|somme|budget|coût|prix|salaire|valeur|chiffre d['’]affaires|financement|investissement)s?\b"
-    r"|\bcombien\b.*\b(?:co[uû]t|investi|dépens|pay|vers|rapport|gagn|lev|financ|apport|vaut|valent|débours)",
+    rf"|\bcombien\s+d(?:e\s+|['’])(?:[\w-]+\s+d(?:e\s+|['’]))?(?:{_CURRENCY})\b"  # "combien d'euros", "de millions de dollars"
+    rf"|{_BARE_COMBIEN}.*\b(?:{_MONEY_VERBS})\b"
+    rf"|{_BARE_COMBIEN}.*\bgagn{_ENDING}\b(?!\s+d(?:e\b|['’]))",  # "combien gagne un député", not "combien ... gagné de matchs"
     re.I,
 )
 _SHARE_QUESTION = re.compile(r"\b(?:part|pourcentage|proportion|taux)\b", re.I)
@@ -122,27 +133,28 @@ def _strict_types(question: str, expected: frozenset[str]) -> frozenset[str]:
         if _MONEY_QUESTION.search(question):
             return frozenset({"MONEY"})
         return frozenset({"NUM"})
-    return _STRICT_OF.get(expected, expected - _LOOSE)
+    return expected - _LOOSE
 
 
 @dataclass(frozen=True)
 class QuestionAnalysis:
     question: str
-    expected: frozenset[str]
+    expected: frozenset[str]  # the labels of the asked type
     terms: frozenset[str]
     focus: frozenset[str] = frozenset()
     strict: frozenset[str] = frozenset()  # the labels that fit exactly (default: ``expected`` minus loose labels)
     number: str = ""  # "plural" ("quels fabricants"), "singular" ("quel fondeur") or "" when the question does not say
+    cross: frozenset[str] = frozenset()  # labels of another type that fit loosely (ORG for a person question)
 
     def type_match(self, label: str) -> float:
         """1 for a span of the asked type, 0.5 for a loose fit, 0 otherwise.
 
         A "what" question (``THING``) is open: every noun-like span fits it equally."""
         if label not in self.expected:
-            return 0.0
+            return 0.5 if label in self.cross else 0.0
         if self.expected == THING:
             return 0.5
-        strict = self.strict or _STRICT_OF.get(self.expected, self.expected - _LOOSE)
+        strict = self.strict or self.expected - _LOOSE
         return 0.5 if strict and label not in strict else 1.0
 
     @property
@@ -178,4 +190,6 @@ def analyse(question: str) -> QuestionAnalysis:
     m = _FOCUS.search(question)
     if m:
         focus = frozenset(terms(m.group(1) or m.group(2))) - {"est", "sont", "etait"}
-    return QuestionAnalysis(question, expected, content, focus, _strict_types(question, expected), _number(question))
+    return QuestionAnalysis(
+        question, expected, content, focus, _strict_types(question, expected), _number(question), _CROSS.get(expected, frozenset())
+    )

@@ -15,14 +15,15 @@ import bisect
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
 
-from index.lexical import strip_accents, terms, words
+from index.french import ARTICLES, strip_accents, words
+from index.lexical import terms
 from index.sentences import Sentence
 from index.store import Index
 from qa.analysis import PLACE, THING, QuestionAnalysis
@@ -69,7 +70,6 @@ _BASE_FEATURES = (
 # or asks for a cause or manner: those get their own copies, zero for other questions.
 _FORM = ("proximity", "adjacent", "log_words", "short", "is_entity", "is_name", "is_noun_phrase", "is_clause", "is_pattern", "capitalised")
 SPAN_FEATURES: tuple[str, ...] = _BASE_FEATURES + tuple(f"open_{n}" for n in _FORM) + tuple(f"clause_{n}" for n in _FORM)
-_FORM_AT = [SPAN_FEATURES.index(n) for n in _FORM]
 CONFIDENCE_FEATURES = (
     "score",  # the best candidate's score
     "margin",  # its lead over the next distinct answer
@@ -88,12 +88,23 @@ _LOCATIVE = re.compile(
     r"\b(?:à|au|aux|en|dans|vers|depuis|(?:près|hors|en dehors|au sud|au nord|à l['’]est|à l['’]ouest) d(?:e|u|es|['’]))\s*$", re.I
 )
 _LIST = re.compile(r"\S(?:,| et| ou) \S")
-_SENTENCE_PART = SPAN_FEATURES.index("type_strict")  # features before it describe the sentence
 _ENTITY = frozenset({"PER", "ORG", "LOC", "MISC"})
 _NAMES = _ENTITY | {"NAME"}
 _PATTERN = frozenset({"NUM", "MONEY", "PERCENT", "DURATION", "DATE"})
 _REASON_MANNER = frozenset({"REASON", "MANNER"})
 _CLAUSE_LABELS = frozenset({"REASON", "MANNER", "CLAUSE"})
+
+
+def feature_row(values: Mapping[str, float], names: tuple[str, ...]) -> list[float]:
+    """``values`` in the order of ``names`` (:data:`SPAN_FEATURES` or :data:`CONFIDENCE_FEATURES`): rows
+    are assembled by name, so reordering the names cannot misalign them with the weights."""
+    try:
+        row = [values[n] for n in names]
+    except KeyError as exc:
+        raise ValueError(f"no value for feature {exc.args[0]!r}") from None
+    if len(values) != len(names):
+        raise ValueError(f"values for unknown features: {', '.join(sorted(set(values) - set(names)))}")
+    return row
 
 
 def term_keys(term: str) -> frozenset[str]:
@@ -107,8 +118,9 @@ def keyed(stems: Iterable[str]) -> frozenset[str]:
 
 
 def answer_key(text: str) -> str:
-    """What two spans must share to state the same answer: folded words, no articles."""
-    return " ".join(strip_accents(w) for w in words(text) if w not in {"le", "la", "les", "de", "des", "du", "un", "une"})
+    """What two spans must share to state the same answer: folded words without accents or articles
+    ("au Texas" and "Texas", "l’Oracle" and "Oracle" are one answer)."""
+    return " ".join(strip_accents(w) for w in words(text) if w not in ARTICLES)
 
 
 @dataclass(frozen=True)
@@ -255,19 +267,21 @@ class EvidenceBuilder:
             missing[row] = max((w for t, w in wanted.items() if not term_keys(t) & present), default=0.0)
             stems = [stem for _, _, stem in self.positions(row) if stem]
             found_pairs = len(pairs & set(pairwise(stems))) / len(pairs) if pairs else 0.0
-            sentence_part = [
-                rescaled,
-                10.0 * (sim - best_sim),
-                *covers,
-                1.0 / (1 + rank),
-                1.0 / (1 + chunk_rank),
-                10.0 * (context_sims[rank] - best_context),
-                found_pairs,
-            ]
+            sentence_part = {
+                "sent_similarity": rescaled,
+                "sent_similarity_gap": 10.0 * (sim - best_sim),
+                "sent_cover": covers[0],
+                "context_cover": covers[1],
+                "doc_cover": covers[2],
+                "sent_rank": 1.0 / (1 + rank),
+                "chunk_rank": 1.0 / (1 + chunk_rank),
+                "context_similarity_gap": 10.0 * (context_sims[rank] - best_context),
+                "pair_cover": found_pairs,
+            }
             for candidate, span_part in self._spans(analysis, row, sentence, wanted, terms_by_key):
                 candidates.append(candidate)
-                rows.append(sentence_part + span_part)
-        features = np.asarray(rows, dtype=np.float64).reshape(len(rows), -1)
+                rows.append(feature_row(sentence_part | span_part, SPAN_FEATURES))
+        features = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(SPAN_FEATURES))  # (0, n) when nothing was retrieved
         if len(candidates):
             self._add_agreement(candidates, features)
         return Evidence(analysis, candidates, features, similarity, cover, missing, unknown)
@@ -304,7 +318,8 @@ class EvidenceBuilder:
         sentence: Sentence,
         wanted: dict[str, float],
         terms_by_key: dict[str, set[str]],
-    ) -> Iterable[tuple[Candidate, list[float]]]:
+    ) -> Iterable[tuple[Candidate, dict[str, float]]]:
+        """Each candidate span of a sentence with the features that describe the span (by name)."""
         positions = self.positions(row)
         # the question terms each word of the sentence stands for (empty for most words)
         matched = [frozenset().union(*(terms_by_key.get(k, ()) for k in term_keys(stem))) if stem else None for _, _, stem in positions]
@@ -331,36 +346,37 @@ class EvidenceBuilder:
             window = sum(wanted[t] for t in frozenset().union(*near)) / total if near else 0.0
             match = analysis.type_match(label)
             listing = info.listing
-            span_part = [
-                float(match == 1.0),
-                float(match == 0.5),
-                float(match == 0.0 and specific),
-                proximity,
-                adjacent,
-                after,
-                float(any(start - 40 <= a < end for a in focus_at)),
-                restate,
-                float(restate > 0.0),
-                math.log1p(n_words),
-                float(n_words <= 4),
-                float((clause_question or label in _CLAUSE_LABELS) and 3 <= n_words <= 16),
-                float(bool(labels & _ENTITY)),
-                float("NAME" in labels),
-                float("NP" in labels),
-                float(labels <= {"CLAUSE"}),
-                float(bool(labels & _PATTERN)),
-                float(bool(labels & _REASON_MANNER)),
-                float(start - sentence.start <= 2),
-                float(info.capitalised),
-                window,
-                float(wants_place and bool(_LOCATIVE.search(text, max(sentence.start, start - 16), start))),
-                float(listing and analysis.number == "plural"),
-                float(listing and analysis.number == "singular"),
-                0.0,  # agreement, set once every candidate is known
-                0.0,  # topicality
-            ]
-            form = [span_part[i - _SENTENCE_PART] for i in _FORM_AT]
-            span_part += [x * open_question for x in form] + [x * clause_question for x in form]
+            span_part = {
+                "type_strict": float(match == 1.0),
+                "type_loose": float(match == 0.5),
+                "type_miss": float(match == 0.0 and specific),
+                "proximity": proximity,
+                "adjacent": adjacent,
+                "after_term": after,
+                "focus": float(any(start - 40 <= a < end for a in focus_at)),
+                "restate": restate,
+                "has_question_term": float(restate > 0.0),
+                "log_words": math.log1p(n_words),
+                "short": float(n_words <= 4),
+                "clause_length": float((clause_question or label in _CLAUSE_LABELS) and 3 <= n_words <= 16),
+                "is_entity": float(bool(labels & _ENTITY)),
+                "is_name": float("NAME" in labels),
+                "is_noun_phrase": float("NP" in labels),
+                "is_clause": float(labels <= {"CLAUSE"}),
+                "is_pattern": float(bool(labels & _PATTERN)),
+                "is_reason_or_manner": float(bool(labels & _REASON_MANNER)),
+                "sentence_start": float(start - sentence.start <= 2),
+                "capitalised": float(info.capitalised),
+                "window_cover": window,
+                "place_preposition": float(wants_place and bool(_LOCATIVE.search(text, max(sentence.start, start - 16), start))),
+                "plural_list": float(listing and analysis.number == "plural"),
+                "singular_list": float(listing and analysis.number == "singular"),
+                "agreement": 0.0,  # set once every candidate is known
+                "topicality": 0.0,  # likewise
+            }
+            for n in _FORM:
+                span_part[f"open_{n}"] = span_part[n] * open_question
+                span_part[f"clause_{n}"] = span_part[n] * clause_question
             yield Candidate(sentence.doc_id, start, end, label, row, info.key), span_part
 
     @staticmethod
@@ -383,18 +399,16 @@ def confidence_features(evidence: Evidence, scores: np.ndarray, best: int, lead:
     c = evidence.candidates[best]
     shifted = np.exp(scores - scores.max())
     sentence_cover, context_cover, _ = evidence.cover[c.row]
-    strict = evidence.features[best, SPAN_FEATURES.index("type_strict")]
-    return np.array(
-        [
-            scores[best],
-            min(lead, 3.0) if lead is not None else 3.0,
-            shifted[best] / shifted.sum(),
-            evidence.similarity[c.row],
-            sentence_cover,
-            context_cover,
-            evidence.missing[c.row],
-            evidence.unknown_terms,
-            strict,
-            float(evidence.analysis.expected != THING),
-        ]
-    )
+    values = {
+        "score": float(scores[best]),
+        "margin": min(lead, 3.0) if lead is not None else 3.0,
+        "probability": float(shifted[best] / shifted.sum()),
+        "sent_similarity_raw": evidence.similarity[c.row],
+        "sent_cover": sentence_cover,
+        "context_cover": context_cover,
+        "missing_term": evidence.missing[c.row],
+        "unknown_terms": evidence.unknown_terms,
+        "type_strict": float(evidence.features[best, SPAN_FEATURES.index("type_strict")]),
+        "specific_question": float(evidence.analysis.expected != THING),
+    }
+    return np.array(feature_row(values, CONFIDENCE_FEATURES))

@@ -1,4 +1,7 @@
-"""``Pipeline.ask``: validate, embed the question, retrieve, read."""
+"""``Pipeline.ask``: validate, embed the question, retrieve, read.
+
+``top_k`` only sets how many citations come back: the reader reads its own configured number of
+chunks (``ReaderConfig.max_chunks``) whatever it is, so the answer does not depend on it."""
 
 from __future__ import annotations
 
@@ -44,10 +47,10 @@ class Pipeline:
             raise BadQuestion(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
         filters = self._filters(doc_ids, date_from, date_to, keep_undated)
         query = self.embedder.encode_queries([question])[0]
-        hits = self.retriever.retrieve(question, query, top_k, filters, mode)
+        hits = self.retriever.retrieve(question, query, max(top_k, self.reader.config.max_chunks), filters, mode)
         answer = self.reader.read(question, query, hits)
         took_ms = (time.perf_counter() - started) * 1000.0
-        return Result(question, answer, tuple(self._cite(h) for h in hits), round(took_ms, 2))
+        return Result(question, answer, tuple(self._cite(h) for h in hits[:top_k]), round(took_ms, 2))
 
     def _filters(self, doc_ids: Collection[str] | None, date_from: str | None, date_to: str | None, keep_undated: bool) -> Filters:
         if doc_ids is not None:

@@ -86,7 +86,7 @@ def default_model() -> ReaderModel:
 class ReaderConfig:
     """How many chunks and sentences the reader looks at, its weights and the no-answer threshold."""
 
-    max_chunks: int = 6
+    max_chunks: int = 5
     max_sentences: int = 8
     no_answer_threshold: float = 0.11
     model: ReaderModel = field(default_factory=default_model)
@@ -138,8 +138,10 @@ class SentenceReader:
         self._conf_w = self.config.model.confidence_vector()
 
     def evidence_for(self, question: str, query: np.ndarray, hits: list[Hit]) -> Evidence:
-        """The candidates of a question and their feature rows, as this reader sees them."""
-        return self.evidence.build(analyse(question), query, hits, self.config.max_chunks, self.config.max_sentences)
+        """The candidates of a question and their feature rows, as this reader sees them: it reads the first
+        ``max_chunks`` of the ranked ``hits``, however many it is given."""
+        chunks = hits[: self.config.max_chunks]
+        return self.evidence.build(analyse(question), query, chunks, self.config.max_chunks, self.config.max_sentences)
 
     def score(self, question: str, query: np.ndarray, hits: list[Hit]) -> Scored | None:
         evidence = self.evidence_for(question, query, hits)

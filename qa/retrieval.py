@@ -16,7 +16,8 @@ from qa.types import Hit
 
 # Two windows of one article that share more than this share of the shorter one are the same passage.
 _DUPLICATE_OVERLAP = 0.5
-# Candidates taken from each ranking before fusion, filtering and de-duplication.
+# Candidates taken from each ranking before fusion and de-duplication. The same pool whatever the number of
+# hits asked for (up to it), so a longer ranking begins with the shorter one.
 _MIN_POOL = 50
 
 
@@ -123,19 +124,18 @@ class Retriever:
     def retrieve(
         self, question: str, query: np.ndarray | None, top_k: int, filters: Filters | None = None, mode: Mode | None = None
     ) -> list[Hit]:
-        """Best chunks first, at most ``top_k``. ``query`` (the question vector) is unused in BM25 mode."""
+        """Best chunks first, at most ``top_k``; asking for more only extends the list. ``query`` (the
+        question vector) is unused in BM25 mode."""
         mode = self.mode if mode is None else mode
         mask = self._mask(filters)
-        pool = max(_MIN_POOL, 4 * top_k)
+        pool = max(_MIN_POOL, top_k)
         dense = self.dense(query, pool, mask) if mode is not Mode.BM25 and query is not None else []
         lexical = self.lexical(question, pool, mask) if mode is not Mode.DENSE else []
-        dense_rank = {row: rank for rank, (row, _) in enumerate(dense, start=1)}
-        lexical_rank = {row: rank for rank, (row, _) in enumerate(lexical, start=1)}
         if mode is Mode.HYBRID:
             ranked = rrf([[r for r, _ in dense], [r for r, _ in lexical]], self.rrf_k)
         else:
             ranked = dense if mode is Mode.DENSE else lexical
-        hits = [Hit(self.index.chunks[row], score, dense_rank.get(row), lexical_rank.get(row)) for row, score in ranked]
+        hits = [Hit(self.index.chunks[row], score) for row, score in ranked]
         return deduplicate(hits, top_k)
 
 

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     retrieval_mode: Mode = Field(Mode.HYBRID, description="hybrid (BM25 + dense, fused), dense or bm25")
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     top_k: int = Field(5, ge=1, le=20, description="default number of citations")
-    reader_chunks: int = Field(6, ge=1, le=20, description="top chunks the reader draws sentences from")
+    reader_chunks: int = Field(5, ge=1, le=20, description="top chunks the reader draws sentences from")
     no_answer_threshold: float = Field(0.11, ge=0.0, le=1.0, description="confidence under which no answer is given")
     host: str = Field("127.0.0.1", description="address `qa serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="port `qa serve` binds")

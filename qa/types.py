@@ -10,12 +10,10 @@ from index.chunking import Chunk
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk with its fused score (higher is better) and per-mode ranks."""
+    """A retrieved chunk with its score (higher is better)."""
 
     chunk: Chunk
     score: float
-    dense_rank: int | None = None
-    lexical_rank: int | None = None
 
 
 @dataclass(frozen=True)

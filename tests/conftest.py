@@ -18,6 +18,7 @@ import pytest
 from index.corpus import Article, load_articles
 from index.lexical import terms
 from index.store import Index, build_index, load_index
+from qa.reader import ReaderModel
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -51,6 +52,38 @@ class FakeEmbedder:
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         self.calls += 1
         return np.stack([self._one(t) for t in texts]).astype(np.float32)
+
+
+# Chosen weights, not the fitted ones of qa/reader_model.json: unit tests check the reader's logic and must
+# not break on a refit (answers of the fitted weights are checked in tests/integration). A span of the asked
+# type, near the question's terms in a sentence that covers them, wins.
+CHOSEN_SPAN_WEIGHTS = {
+    "type_strict": 3.0,
+    "type_loose": 1.0,
+    "type_miss": -3.0,
+    "sent_cover": 2.0,
+    "context_cover": 1.0,
+    "chunk_rank": 1.0,
+    "proximity": 1.0,
+    "restate": -3.0,
+    "short": 0.5,
+}
+# The confidence rises with the sentence's cover of the question and falls with question terms that no
+# retrieved chunk holds: about 0.9 for a question the articles match, under 0.001 for one they do not.
+CHOSEN_CONFIDENCE_WEIGHTS = {"sent_cover": 4.0, "unknown_terms": -8.0}
+
+
+def chosen_model(
+    confidence_bias: float = 0.0, confidence_weights: dict[str, float] | None = None, span_weights: dict[str, float] | None = None
+) -> ReaderModel:
+    """A reader model with explicit weights (by default :data:`CHOSEN_SPAN_WEIGHTS` and
+    :data:`CHOSEN_CONFIDENCE_WEIGHTS`); the confidence is ``sigmoid(bias + weights . features)``."""
+    return ReaderModel(
+        CHOSEN_SPAN_WEIGHTS if span_weights is None else span_weights,
+        CHOSEN_CONFIDENCE_WEIGHTS if confidence_weights is None else confidence_weights,
+        confidence_bias,
+        "chosen by hand for the unit tests",
+    )
 
 
 ARTICLES = {

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from eval.fit import Example, fit_logistic, fit_span_weights
+from eval.fit import Example, fit_logistic, fit_span_weights, folds_of
 from qa.analysis import analyse
 from qa.evidence import SPAN_FEATURES, Candidate, Evidence
 
@@ -36,3 +37,37 @@ def test_logistic_regression_separates_and_stays_on_the_raw_scale() -> None:
     predicted = (x @ w + b > 0).astype(float)
     assert (predicted == y).mean() > 0.95
     assert w[0] > abs(w[1])
+
+
+def question(i: int, doc_ids: tuple[str, ...]) -> Example:
+    from eval.questions import Question
+
+    q = Question(f"q{i}", "Qui ?", "who", ("x",) if doc_ids else (), doc_ids)
+    return Example(q, None, np.zeros(0), np.zeros(0))
+
+
+def test_folds_keep_each_article_on_one_side() -> None:
+    """Questions about one article all sit in one fold (a question citing several goes with its first, main
+    one), so a fold is never scored by weights fitted on its own articles."""
+    rng = np.random.default_rng(2)
+    docs = [f"doc{j}" for j in range(7)]
+    examples = []
+    for i in range(90):
+        if i % 6 == 0:
+            examples.append(question(i, ()))  # unanswerable: no article
+        else:
+            main = docs[int(rng.integers(len(docs)))]
+            examples.append(question(i, (main, *rng.choice(docs, size=int(rng.integers(0, 3)), replace=False).tolist())))
+    fold = folds_of(examples, 5)
+    assert sorted(set(fold)) == [0, 1, 2, 3, 4]
+    for k in range(5):
+        held = {ex.question.doc_ids[0] for ex, f in zip(examples, fold, strict=True) if f == k and ex.question.doc_ids}
+        trained = {ex.question.doc_ids[0] for ex, f in zip(examples, fold, strict=True) if f != k and ex.question.doc_ids}
+        assert held and not held & trained, k
+    sizes = [fold.count(k) for k in range(5)]
+    assert max(sizes) - min(sizes) <= max(sum(1 for ex in examples if ex.question.doc_ids[:1] == (d,)) for d in docs)
+
+
+def test_more_folds_than_articles_is_an_error() -> None:
+    with pytest.raises(ValueError, match="3 folds need at least 3 articles"):
+        folds_of([question(0, ("a",)), question(1, ("b",)), question(2, ())], 3)

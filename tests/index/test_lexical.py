@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from index.lexical import terms, words
+from index.french import words
+from index.lexical import terms
 
 
 def test_elisions_and_both_apostrophes_fold() -> None:

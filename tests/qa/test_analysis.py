@@ -44,6 +44,25 @@ def test_content_terms_drop_interrogatives_and_fold_elisions() -> None:
     assert "combien" not in analysis.terms and "puc" in analysis.terms and "open" in analysis.terms
 
 
+def test_person_and_organisation_are_different_types() -> None:
+    assert PERSON != ORGANISATION
+    assert analyse("Quel dirigeant a signé ?").expected != analyse("Quelle entreprise a signé ?").expected
+
+
+@pytest.mark.parametrize(
+    ("question", "grades"),
+    [
+        # the small NER labels foreign people ORG and companies PER: the other one still fits, loosely
+        ("Quel dirigeant a signé ?", {"PER": 1.0, "ORG": 0.5, "NAME": 0.5, "MISC": 0.5, "LOC": 0.0, "DATE": 0.0}),
+        ("Quelle entreprise fournit la mémoire ?", {"ORG": 1.0, "PER": 0.5, "NAME": 0.5, "MISC": 0.5, "LOC": 0.0, "NUM": 0.0}),
+        ("Qui dirige OpenAI ?", {"PER": 1.0, "ORG": 1.0, "NAME": 0.5, "MISC": 0.5, "DATE": 0.0}),
+    ],
+)
+def test_person_and_organisation_questions_grade_labels_apart(question: str, grades: dict[str, float]) -> None:
+    analysis = analyse(question)
+    assert {label: analysis.type_match(label) for label in grades} == grades
+
+
 def test_type_match_grades_loose_labels() -> None:
     who = analyse("Quel dirigeant a signé ?")
     assert who.type_match("PER") == 1.0 and who.type_match("NAME") == 0.5 and who.type_match("DATE") == 0.0
@@ -96,3 +115,45 @@ def test_questions_say_whether_they_ask_for_one_or_several(question: str, number
 )
 def test_definite_kinds_of_answer(question: str, kind: bool) -> None:
     assert analyse(question).wants_kind is kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de pays accueilleront les centres de données ?",  # "pays" is not "payer"
+        "Combien de migrants se dirigent vers la frontière ?",  # "vers" is not "verser"
+        "Combien de matchs le club a-t-il gagnés cette saison ?",  # won matches are counted, not paid
+        "Combien le club a-t-il gagné de matchs cette saison ?",
+        "Combien de pages compte le rapport ?",  # the noun "rapport", not "rapporter"
+        "Combien d'élèves la commune compte-t-elle ?",
+        "Combien de versions du logiciel existent ?",
+        "Combien de paysans vivent dans la vallée ?",
+        "Combien d'appartements le promoteur a-t-il financés en tout ?",  # a count of financed things
+    ],
+)
+def test_count_questions_are_not_money_questions(question: str) -> None:
+    analysis = analyse(question)
+    assert analysis.type_match("NUM") == 1.0 and analysis.type_match("MONEY") == 0.5
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien le club a-t-il payé pour le transfert ?",
+        "Combien l'entreprise paie-t-elle ses salariés ?",
+        "Combien l'État a-t-il versé aux agriculteurs ?",
+        "Combien la région verse-t-elle chaque année ?",
+        "Combien coûte le nouveau stade ?",
+        "Combien gagne un député ?",
+        "Combien l'opération a-t-elle rapporté à la ville ?",
+        "Combien la start-up a-t-elle levé ?",
+        "Combien vaut la société aujourd'hui ?",
+        "Combien l'État a-t-il investi dans le projet ?",
+        "Combien d'euros par habitant la commune dépense-t-elle ?",
+        "Combien de dollars Nvidia pourrait-il investir ?",
+        "Quel montant Nvidia investira-t-il ?",
+    ],
+)
+def test_money_questions_want_an_amount(question: str) -> None:
+    analysis = analyse(question)
+    assert analysis.type_match("MONEY") == 1.0 and analysis.type_match("NUM") == 0.5

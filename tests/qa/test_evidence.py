@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from index.lexical import terms
 from index.store import Index
 from qa.analysis import analyse
-from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, EvidenceBuilder, confidence_features, term_keys
+from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, EvidenceBuilder, confidence_features, feature_row, term_keys
 from qa.retrieval import Retriever
 from tests.conftest import FakeEmbedder
 
@@ -70,3 +71,44 @@ def test_a_place_question_marks_spans_after_a_locative_preposition(built_index: 
     assert evidence.features[rows["Samsung Electronics", "alpha"], at] == 0.0
     other = evidence_for(built_index, fake_embedder, "Qui a signé les lettres d'intention à Séoul ?")
     assert not other.features[:, at].any()  # only place questions
+
+
+def test_feature_rows_are_assembled_by_name_not_position(
+    built_index: Index, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reordering the feature names must not misalign the fitted weights: same scores, same confidence."""
+    import qa.evidence
+    import qa.reader
+    from qa.reader import SentenceReader
+
+    question = "Combien de puces DRAM par mois pour Stargate ?"
+    query = fake_embedder.encode_queries([question])[0]
+    hits = Retriever(built_index).retrieve(question, query, 5)
+
+    def scores_and_confidence() -> tuple[dict[tuple[str, int, int, str], float], float]:
+        reader = SentenceReader(built_index)
+        scored = reader.score(question, query, hits)
+        assert scored is not None
+        by_span = {(c.doc_id, c.start, c.end, c.label): float(s) for c, s in zip(scored.evidence.candidates, scored.scores, strict=True)}
+        return by_span, reader.confidence(scored, scored.order[0])
+
+    before, confidence = scores_and_confidence()
+    rng = np.random.default_rng(0)
+    span_names, confidence_names = tuple(rng.permutation(SPAN_FEATURES).tolist()), tuple(rng.permutation(CONFIDENCE_FEATURES).tolist())
+    assert span_names != SPAN_FEATURES and confidence_names != CONFIDENCE_FEATURES
+    for module in (qa.evidence, qa.reader):
+        monkeypatch.setattr(module, "SPAN_FEATURES", span_names)
+        monkeypatch.setattr(module, "CONFIDENCE_FEATURES", confidence_names)
+    after, permuted_confidence = scores_and_confidence()
+    assert after.keys() == before.keys()
+    for span, score in before.items():
+        assert after[span] == pytest.approx(score, abs=1e-9), span
+    assert permuted_confidence == pytest.approx(confidence, abs=1e-9)
+
+
+def test_a_feature_row_needs_every_name_and_no_other() -> None:
+    assert feature_row({"b": 2.0, "a": 1.0}, ("a", "b")) == [1.0, 2.0]
+    with pytest.raises(ValueError, match="no value for feature 'b'"):
+        feature_row({"a": 1.0}, ("a", "b"))
+    with pytest.raises(ValueError, match="unknown features: c"):
+        feature_row({"a": 1.0, "b": 2.0, "c": 3.0}, ("a", "b"))

@@ -7,17 +7,15 @@ from index.errors import BadQuestion
 from index.store import Index
 from qa.pipeline import Pipeline
 from qa.reader import ReaderConfig
-from qa.retrieval import Filters, overlaps
-from tests.conftest import FakeEmbedder
-
-# The shipped confidence model is fitted on e5's cosines; the hash embedder's are far lower, so
-# its confidences are too: a matching question scores about 0.01, an unrelated one 0.0.
-THRESHOLD = 0.001
+from qa.retrieval import Filters, Mode, overlaps
+from tests.conftest import FakeEmbedder, chosen_model
 
 
 @pytest.fixture
 def pipeline(built_index: Index, fake_embedder: FakeEmbedder) -> Pipeline:
-    return Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    """Explicit weights and the default no-answer threshold (the shipped weights are fitted on e5's
+    cosines, which the hash embedder does not reproduce)."""
+    return Pipeline(built_index, fake_embedder, ReaderConfig(model=chosen_model()))
 
 
 def test_answer_is_a_verbatim_sentence_with_offsets(pipeline: Pipeline) -> None:
@@ -81,3 +79,40 @@ def test_overlapping_windows_are_duplicates() -> None:
     a, b = Chunk("d", "d#0", "x" * 100, 0, 100), Chunk("d", "d#1", "x" * 100, 40, 140)
     c = Chunk("d", "d#2", "x" * 100, 90, 190)
     assert overlaps(a, b) and not overlaps(a, c) and not overlaps(a, Chunk("e", "e#0", "x" * 100, 0, 100))
+
+
+def test_no_answer_when_bm25_finds_no_passage(pipeline: Pipeline) -> None:
+    result = pipeline.ask("zzzz qqqq", mode=Mode.BM25)  # no term of the question is indexed: nothing retrieved
+    assert result.answer is None and result.citations == ()
+
+
+@pytest.mark.parametrize(
+    "question", ["Qui préside la structure du projet Stargate ?", "Qui dirige OpenAI ?", "Combien de puces DRAM par mois ?"]
+)
+def test_top_k_sets_the_citations_not_the_answer(built_index: Index, fake_embedder: FakeEmbedder, question: str) -> None:
+    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(model=chosen_model(), no_answer_threshold=0.0))
+    results = {k: pipeline.ask(question, top_k=k) for k in (1, 2, 5, 20)}
+    for k, result in results.items():
+        assert result.answer == results[1].answer, k  # same text, offsets, score, alternatives
+        assert len(result.citations) == min(k, len(built_index.chunks))
+        assert result.citations == results[20].citations[:k]
+
+
+@pytest.mark.parametrize(("reader_chunks", "top_k"), [(3, 1), (2, 1), (2, 3), (1, 3)])
+def test_the_reader_reads_its_configured_chunks_whatever_top_k(
+    built_index: Index, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, reader_chunks: int, top_k: int
+) -> None:
+    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(model=chosen_model(), max_chunks=reader_chunks))
+    read: list[list[str]] = []
+    build = pipeline.reader.evidence.build
+
+    def spy(analysis, query, hits, max_chunks, max_sentences):  # type: ignore[no-untyped-def]
+        read.append([h.chunk.chunk_id for h in hits])
+        return build(analysis, query, hits, max_chunks, max_sentences)
+
+    monkeypatch.setattr(pipeline.reader.evidence, "build", spy)
+    question = "Qui préside la structure du projet Stargate ?"
+    result = pipeline.ask(question, top_k=top_k)
+    ranked = [h.chunk.chunk_id for h in pipeline.retriever.retrieve(question, fake_embedder.encode_queries([question])[0], 20)]
+    assert read == [ranked[:reader_chunks]]
+    assert [c.chunk_id for c in result.citations] == ranked[:top_k]

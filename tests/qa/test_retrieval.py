@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from index.store import Index
@@ -35,3 +36,29 @@ def test_bm25_without_known_terms_returns_nothing(built_index: Index) -> None:
 def test_rrf_k_is_validated(built_index: Index) -> None:
     with pytest.raises(ValueError, match="rrf_k"):
         Retriever(built_index, rrf_k=0)
+
+
+def test_hits_carry_the_chunk_and_its_fused_score_only() -> None:
+    from dataclasses import fields
+
+    from qa.types import Hit
+
+    assert [f.name for f in fields(Hit)] == ["chunk", "score"]
+
+
+def test_a_longer_ranking_begins_with_the_shorter_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """How many hits are asked for must not change the fused order (so neither what the reader reads):
+    here a chunk far down the dense ranking but first for BM25 would climb once a deeper pool fuses it."""
+    from types import SimpleNamespace
+
+    from index.chunking import Chunk
+
+    chunks = [Chunk(f"d{i}", f"d{i}#0", "x", 0, 1) for i in range(100)]
+    retriever = Retriever(SimpleNamespace(chunks=chunks), mode=Mode.HYBRID)  # type: ignore[arg-type]
+    dense_order = list(range(100))
+    lexical_order = [70, *range(100)][:100]
+    monkeypatch.setattr(retriever, "dense", lambda query, k, mask: [(r, 1.0) for r in dense_order[:k]])
+    monkeypatch.setattr(retriever, "lexical", lambda question, k, mask: [(r, 1.0) for r in lexical_order[:k]])
+    longest = [h.chunk.chunk_id for h in retriever.retrieve("q", np.zeros(1), 20)]
+    for k in range(1, 20):
+        assert [h.chunk.chunk_id for h in retriever.retrieve("q", np.zeros(1), k)] == longest[:k], k
