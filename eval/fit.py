@@ -28,7 +28,8 @@ from eval.run import DEFAULT_QUESTIONS, load_eval
 from index.errors import QAError
 from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, Evidence, confidence_features
 from qa.pipeline import Pipeline
-from qa.reader import MODEL_FILE, ReaderModel, Scored, off_kind
+from qa.reader import MODEL_FILE, ReaderModel, Scored, SentenceReader, off_kind
+from qa.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,10 @@ class Example:
 
 
 def collect(pipeline: Pipeline, questions: list[Question]) -> list[Example]:
-    """Each question's candidates as the pipeline's reader sees them (its ``max_chunks`` best chunks)."""
+    """Each question's candidates as the evidence reader sees them (its ``max_chunks`` best chunks)."""
     reader = pipeline.reader
+    if not isinstance(reader, SentenceReader):
+        raise ValueError("eval.fit fits the evidence reader's weights: run it with QA_READER=evidence")
     vectors = pipeline.embedder.encode_queries([q.question for q in questions])
     out = []
     for q, vector in zip(questions, vectors, strict=True):
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="report cross-validation only, write nothing")
     args = p.parse_args(argv)
     try:
-        questions, pipeline = load_eval(args.questions, args.articles, args.index_dir)
+        questions, pipeline = load_eval(args.questions, args.articles, args.index_dir, Settings(reader="evidence"))
     except (QAError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +58,7 @@ class Outcome:
 
 def run_questions(pipeline: Pipeline, questions: list[Question], top_k: int) -> list[Outcome]:
     """Ask every question with the no-answer threshold at 0, so thresholds can be swept afterwards."""
-    open_pipeline = Pipeline(
-        pipeline.index,
-        pipeline.embedder,
-        replace(pipeline.reader.config, no_answer_threshold=0.0),
-        mode=pipeline.retriever.mode,
-        rrf_k=pipeline.retriever.rrf_k,
-    )
+    open_pipeline = pipeline.with_reader(pipeline.reader.with_threshold(0.0))
     open_pipeline.ask("échauffement", top_k=top_k)  # warm caches before timing
     outcomes = []
     for q in questions:
@@ -242,9 +236,11 @@ def prepare_index(settings: Settings, articles_dir: Path, index_dir: Path) -> Pi
     return pipeline_for(load_index(index_dir, model=embedder.name), embedder, settings)
 
 
-def load_eval(questions_file: Path, articles_dir: Path | None, index_dir: Path | None) -> tuple[list[Question], Pipeline]:
+def load_eval(
+    questions_file: Path, articles_dir: Path | None, index_dir: Path | None, settings: Settings | None = None
+) -> tuple[list[Question], Pipeline]:
     """The question set and a pipeline over the eval's own index of ``articles_dir`` (default: the configured folder)."""
-    settings = Settings()
+    settings = settings or Settings()
     articles_dir = articles_dir or settings.articles_dir
     questions = load_questions(questions_file)
     return questions, prepare_index(settings, articles_dir, index_dir or eval_index_dir(articles_dir))
@@ -252,7 +248,7 @@ def load_eval(questions_file: Path, articles_dir: Path | None, index_dir: Path |
 
 def evaluate(pipeline: Pipeline, questions: list[Question], top_k: int) -> dict[str, Any]:
     outcomes = run_questions(pipeline, questions, top_k)
-    threshold = pipeline.reader.config.no_answer_threshold
+    threshold = pipeline.reader.no_answer_threshold
     return {
         "model": pipeline.embedder.name,
         "threshold": threshold,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from index.chunking import ChunkingConfig
 from index.embedding import Embedder, SentenceTransformerEmbedder
-from index.models import resolve_model
+from index.models import DEFAULT_MODEL, resolve_model
 from index.store import Index, check_model, load_index, read_manifest
-from qa.pipeline import Pipeline
-from qa.reader import ReaderConfig
+from qa.model_reader import ModelReader
+from qa.pipeline import Pipeline, Reader
+from qa.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
+from qa.span_model import DEFAULT_WEIGHTS, SpanModel
 
 
 def chunking_config(settings: Settings) -> ChunkingConfig:
@@ -19,9 +23,23 @@ def reader_config(settings: Settings) -> ReaderConfig:
     return ReaderConfig(max_chunks=settings.reader_chunks, no_answer_threshold=settings.no_answer_threshold)
 
 
-def pipeline_for(index: Index, embedder: Embedder, settings: Settings) -> Pipeline:
+def load_span_model(settings: Settings) -> SpanModel:
+    """The trained span reader over the rebuilt e5-small (its checksum checked)."""
+    base = Path(resolve_model(DEFAULT_MODEL, settings.model_cache_dir).location)
+    return SpanModel(base, settings.reader_weights or DEFAULT_WEIGHTS).load()
+
+
+def reader_for(index: Index, settings: Settings, span_model: SpanModel | None = None) -> Reader:
+    """The configured reader over a loaded index (loading the span model if it is the one and none is given)."""
+    if settings.reader == "evidence":
+        return SentenceReader(index, reader_config(settings))
+    model = span_model or load_span_model(settings)
+    return ModelReader(index, model, ModelReader.config_from_card(model, settings.model_chunks, settings.model_threshold))
+
+
+def pipeline_for(index: Index, embedder: Embedder, settings: Settings, span_model: SpanModel | None = None) -> Pipeline:
     """A pipeline over a loaded index, with the configured reader and retrieval."""
-    return Pipeline(index, embedder, reader_config(settings), mode=settings.retrieval_mode, rrf_k=settings.rrf_k)
+    return Pipeline(index, embedder, reader_for(index, settings, span_model), mode=settings.retrieval_mode, rrf_k=settings.rrf_k)
 
 
 def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:

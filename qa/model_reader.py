@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -60,6 +60,20 @@ class ModelReader:
     @property
     def max_chunks(self) -> int:
         return self.config.max_chunks
+
+    @property
+    def no_answer_threshold(self) -> float:
+        return self.config.no_answer_threshold
+
+    def with_threshold(self, threshold: float) -> ModelReader:
+        return ModelReader(self.index, self.model, replace(self.config, no_answer_threshold=threshold))
+
+    @classmethod
+    def config_from_card(cls, model: SpanModel, max_chunks: int, threshold: float | None = None) -> ModelReaderConfig:
+        """The calibration and no-answer threshold fitted for these weights (``python -m train calibrate``)."""
+        a, b = model.card.get("calibration", (1.0, 0.0))
+        t = threshold if threshold is not None else float(model.card.get("no_answer_threshold", 0.5))
+        return ModelReaderConfig(max_chunks=max_chunks, no_answer_threshold=t, calibration=(float(a), float(b)))
 
     def sentence_row(self, doc_id: str, offset: int) -> int | None:
         """The row of the sentence holding character ``offset`` of an article."""

@@ -1,34 +1,70 @@
 """``Pipeline.ask``: validate, embed the question, retrieve, read.
 
 ``top_k`` only sets how many citations come back: the reader reads its own configured number of
-chunks (``ReaderConfig.max_chunks``) whatever it is, so the answer does not depend on it."""
+chunks (``Reader.max_chunks``) whatever it is, so the answer does not depend on it.
+
+A reader is anything with the small :class:`Reader` interface: the evidence reader (``qa/reader.py``)
+or the trained span reader (``qa/model_reader.py``)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from typing import Protocol
+
+import numpy as np
 
 from index.embedding import Embedder
 from index.errors import BadQuestion
 from index.store import Index
 from qa.reader import ReaderConfig, SentenceReader
 from qa.retrieval import Filters, Mode, Retriever, unknown_doc_ids
-from qa.types import Citation, Hit, Result
+from qa.types import Answer, Citation, Hit, Result
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
 
 
+class Reader(Protocol):
+    """What the pipeline needs of a reader: how many chunks it reads, and the answer they give."""
+
+    @property
+    def max_chunks(self) -> int: ...
+
+    @property
+    def no_answer_threshold(self) -> float: ...
+
+    def read(self, question: str, query: np.ndarray, hits: list[Hit]) -> Answer | None: ...
+
+    def with_threshold(self, threshold: float) -> Reader:
+        """The same reader with another no-answer threshold (the eval reads every answer at 0)."""
+        ...
+
+
 class Pipeline:
-    """Answers questions over one loaded index. Thread-safe for concurrent ``ask`` calls."""
+    """Answers questions over one loaded index. Thread-safe for concurrent ``ask`` calls.
+
+    ``reader``: a :class:`Reader`, or the evidence reader's config (default: the evidence reader)."""
 
     def __init__(
-        self, index: Index, embedder: Embedder, reader: ReaderConfig | None = None, *, mode: Mode = Mode.HYBRID, rrf_k: int = 60
+        self,
+        index: Index,
+        embedder: Embedder,
+        reader: Reader | ReaderConfig | None = None,
+        *,
+        mode: Mode = Mode.HYBRID,
+        rrf_k: int = 60,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.retriever = Retriever(index, mode=mode, rrf_k=rrf_k)
-        self.reader = SentenceReader(index, reader)
+        self.reader: Reader = SentenceReader(index, reader) if reader is None or isinstance(reader, ReaderConfig) else reader
+
+    def with_reader(self, reader: Reader) -> Pipeline:
+        """The same index, embedder and retrieval with another reader."""
+        other = Pipeline(self.index, self.embedder, reader, mode=self.retriever.mode, rrf_k=self.retriever.rrf_k)
+        other.retriever = self.retriever
+        return other
 
     def ask(
         self,
@@ -47,8 +83,8 @@ class Pipeline:
             raise BadQuestion(f"top_k must be between 1 and {MAX_TOP_K}, got {top_k}")
         filters = self._filters(doc_ids, date_from, date_to, keep_undated)
         query = self.embedder.encode_queries([question])[0]
-        hits = self.retriever.retrieve(question, query, max(top_k, self.reader.config.max_chunks), filters, mode)
-        answer = self.reader.read(question, query, hits)
+        hits = self.retriever.retrieve(question, query, max(top_k, self.reader.max_chunks), filters, mode)
+        answer = self.reader.read(question, query, hits[: self.reader.max_chunks])
         took_ms = (time.perf_counter() - started) * 1000.0
         return Result(question, answer, tuple(self._cite(h) for h in hits[:top_k]), round(took_ms, 2))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -136,6 +136,17 @@ class SentenceReader:
         self.evidence = EvidenceBuilder(index)
         self._span_w = self.config.model.span_vector()
         self._conf_w = self.config.model.confidence_vector()
+
+    @property
+    def max_chunks(self) -> int:
+        return self.config.max_chunks
+
+    @property
+    def no_answer_threshold(self) -> float:
+        return self.config.no_answer_threshold
+
+    def with_threshold(self, threshold: float) -> SentenceReader:
+        return SentenceReader(self.index, replace(self.config, no_answer_threshold=threshold))
 
     def evidence_for(self, question: str, query: np.ndarray, hits: list[Hit]) -> Evidence:
         """The candidates of a question and their feature rows, as this reader sees them: it reads the first

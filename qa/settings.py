@@ -7,6 +7,7 @@ explicit arguments.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,13 @@ class Settings(BaseSettings):
     retrieval_mode: Mode = Field(Mode.HYBRID, description="hybrid (BM25 + dense, fused), dense or bm25")
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     top_k: int = Field(5, ge=1, le=20, description="default number of citations")
-    reader_chunks: int = Field(5, ge=1, le=20, description="top chunks the reader draws sentences from")
-    no_answer_threshold: float = Field(0.11, ge=0.0, le=1.0, description="confidence under which no answer is given")
+    reader: Literal["model", "evidence"] = Field(
+        "model", description="model: the trained span reader (qa/models); evidence: the feature reader fitted on evidence"
+    )
+    reader_weights: Path | None = Field(None, description="span reader weights (default: the ones shipped in qa/models)")
+    model_chunks: int = Field(3, ge=1, le=20, description="top chunks the span reader reads")
+    model_threshold: float | None = Field(None, ge=0.0, le=1.0, description="span reader's no-answer threshold (default: its card's)")
+    reader_chunks: int = Field(5, ge=1, le=20, description="top chunks the evidence reader draws sentences from")
+    no_answer_threshold: float = Field(0.11, ge=0.0, le=1.0, description="evidence reader's confidence under which no answer is given")
     host: str = Field("127.0.0.1", description="address `qa serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="port `qa serve` binds")
