@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.store import Index
+from qa.analysis import QuestionAnalysis, analyse
 from qa.evidence import answer_key
 from qa.span_model import SpanGuess, SpanModel, trim
 from qa.types import Answer, Hit, Span
@@ -36,6 +37,9 @@ class ModelReaderConfig:
     no_answer_threshold: float = 0.5
     max_passage_chars: int = 1500
     calibration: tuple[float, float] = (1.0, 0.0)  # confidence = sigmoid(a * score + b)
+    # Evidence joining the model's score (tuned on the development split, stored in the card):
+    passage_penalty: float = 0.0  # per rank of the passage in retrieval order
+    kind_weight: float = 0.0  # times the type match of the span's label when the question wants a definite kind
 
     def __post_init__(self) -> None:
         if self.max_chunks < 1:
@@ -71,9 +75,32 @@ class ModelReader:
     @classmethod
     def config_from_card(cls, model: SpanModel, max_chunks: int, threshold: float | None = None) -> ModelReaderConfig:
         """The calibration and no-answer threshold fitted for these weights (``python -m train calibrate``)."""
-        a, b = model.card.get("calibration", (1.0, 0.0))
-        t = threshold if threshold is not None else float(model.card.get("no_answer_threshold", 0.5))
-        return ModelReaderConfig(max_chunks=max_chunks, no_answer_threshold=t, calibration=(float(a), float(b)))
+        card = model.card
+        a, b = card.get("calibration", (1.0, 0.0))
+        t = threshold if threshold is not None else float(card.get("no_answer_threshold", 0.5))
+        return ModelReaderConfig(
+            max_chunks=max_chunks,
+            no_answer_threshold=t,
+            calibration=(float(a), float(b)),
+            passage_penalty=float(card.get("passage_penalty", 0.0)),
+            kind_weight=float(card.get("kind_weight", 0.0)),
+        )
+
+    def kind_match(self, analysis: QuestionAnalysis, doc_id: str, start: int, end: int) -> float:
+        """How well the span's label (from the index's annotations) fits a question that wants a definite
+        kind of answer (a date, a quantity, a place, a person, an organisation): 1, 0.5 loosely, 0 not at all
+        or unlabelled; 0.5 for other questions, which want no kind."""
+        if not analysis.wants_kind:
+            return 0.5
+        row = self.sentence_row(doc_id, start)
+        if row is None:
+            return 0.0
+        best = 0.0
+        for a, b, label in self.index.sentence_spans[row]:
+            overlap = min(b, end) - max(a, start)
+            if overlap > 0 and overlap >= 0.5 * max(b - a, end - start):
+                best = max(best, analysis.type_match(label))
+        return best
 
     def sentence_row(self, doc_id: str, offset: int) -> int | None:
         """The row of the sentence holding character ``offset`` of an article."""
@@ -109,16 +136,22 @@ class ModelReader:
         return 1.0 / (1.0 + math.exp(-z))
 
     def guesses(self, question: str, hits: list[Hit]) -> list[tuple[Passage, SpanGuess, int, int]]:
-        """Every span the model proposes, best first, as (passage, guess, document start, document end)."""
+        """Every span the model proposes, best first by the model's score joined with the evidence
+        (passage rank, kind), as (passage, guess with that score, document start, document end)."""
         passages = self.passages(hits)
         texts = [self.index.articles[p.doc_id].text[p.start : p.end] for p in passages]
+        analysis = analyse(question) if self.config.kind_weight else None
         out = []
         for g in self.model.read(question, texts):
             p = passages[g.passage]
             text = self.index.articles[p.doc_id].text
             start, end = trim(text, p.start + g.start, p.start + g.end)
             if end > start:
-                out.append((p, g, start, end))
+                score = g.score - self.config.passage_penalty * g.passage
+                if analysis is not None:
+                    score += self.config.kind_weight * (self.kind_match(analysis, p.doc_id, start, end) - 0.5)
+                out.append((p, replace(g, score=score), start, end))
+        out.sort(key=lambda item: -item[1].score)
         return out
 
     def read(self, question: str, query: np.ndarray, hits: list[Hit]) -> Answer | None:
