@@ -56,13 +56,16 @@ class Outcome:
     took_ms: float
 
 
-def run_questions(pipeline: Pipeline, questions: list[Question], top_k: int) -> list[Outcome]:
-    """Ask every question with the no-answer threshold at 0, so thresholds can be swept afterwards."""
+def run_questions(pipeline: Pipeline, questions: list[Question], top_k: int, *, closed: bool = False) -> list[Outcome]:
+    """Ask every question with the no-answer threshold at 0, so thresholds can be swept afterwards.
+
+    ``closed``: each answerable question is asked of its own articles only (``doc_ids``), as a user who
+    names the article would; unanswerable ones (no article) are asked of all."""
     open_pipeline = pipeline.with_reader(pipeline.reader.with_threshold(0.0))
     open_pipeline.ask("échauffement", top_k=top_k)  # warm caches before timing
     outcomes = []
     for q in questions:
-        result = open_pipeline.ask(q.question, top_k=top_k)
+        result = open_pipeline.ask(q.question, top_k=top_k, doc_ids=q.doc_ids if closed and q.doc_ids else None)
         a = result.answer
         outcomes.append(
             Outcome(
@@ -246,10 +249,12 @@ def load_eval(
     return questions, prepare_index(settings, articles_dir, index_dir or eval_index_dir(articles_dir))
 
 
-def evaluate(pipeline: Pipeline, questions: list[Question], top_k: int) -> dict[str, Any]:
-    outcomes = run_questions(pipeline, questions, top_k)
+def evaluate(pipeline: Pipeline, questions: list[Question], top_k: int, *, closed: bool = False) -> dict[str, Any]:
+    outcomes = run_questions(pipeline, questions, top_k, closed=closed)
     threshold = pipeline.reader.no_answer_threshold
     return {
+        "reader": type(pipeline.reader).__name__,
+        "closed": closed,
         "model": pipeline.embedder.name,
         "threshold": threshold,
         "top_k": top_k,
@@ -273,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, default=Path("eval/reports/latest.json"), help="JSON report path")
     p.add_argument("--failures", type=int, default=15, help="how many failures to print")
     p.add_argument("--sweep", action="store_true", help="print the no-answer threshold sweep")
+    p.add_argument("--closed", action="store_true", help="ask each question of its own articles only (the right article given)")
     p.add_argument("--write-baseline", type=Path, default=None, help="also write these metrics as the floor the regression test holds")
     return p
 
@@ -281,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         questions, pipeline = load_eval(args.questions, args.articles, args.index_dir)
-        report = evaluate(pipeline, questions, args.top_k)
+        report = evaluate(pipeline, questions, args.top_k, closed=args.closed)
     except (QAError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
