@@ -30,10 +30,10 @@ MAX_ANSWER_WORDS = 30
 
 # Common French function words: a French sentence of a few words has at least one.
 _FRENCH = frozenset(
-    "le la les un une des du de d l à au aux en et est sont a ont qui que quoi quel quelle quels quelles combien quand où "
+    "le la les un une des du de d l à au aux en et est sont a ont qui que quoi quel quelle quels quelles combien quand où "  # noqa: SIM905
     "pourquoi comment dans par pour sur avec ce cette ses son sa leur il elle ils elles on se s n ne pas plus".split()
 )
-_ENGLISH = frozenset("the of and is are was which what who when where why how with from this that".split())
+_ENGLISH = frozenset("the of and is are was which what who when where why how with from this that".split())  # noqa: SIM905
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 # Words that announce a kind of answer, to catch a question filed under the wrong type.
 _TYPE_CUES = {
