@@ -1,4 +1,6 @@
-"""``qa``: build the index, ask from the terminal, serve the API, run the eval."""
+"""``qa``: build the index, ask from the terminal, serve the API, run the eval.
+
+The top floor beside the app: it may use every package below (index, qa, eval)."""
 
 from __future__ import annotations
 
