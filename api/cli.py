@@ -67,7 +67,15 @@ def _print_result(result: Result) -> None:
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
     pipeline = load_pipeline(settings)
     top_k = settings.top_k if args.top_k is None else args.top_k
-    result = pipeline.ask(args.question, top_k=top_k, mode=None if args.mode is None else Mode(args.mode))
+    result = pipeline.ask(
+        args.question,
+        top_k=top_k,
+        mode=None if args.mode is None else Mode(args.mode),
+        doc_ids=args.doc_id,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        keep_undated=not args.exclude_undated,
+    )
     if args.json:
         print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
     else:
@@ -109,6 +117,10 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int, default=None, help="number of citations (1-20)")
     ask.add_argument("--json", action="store_true", help="print the result as JSON")
     ask.add_argument("--mode", choices=[m.value for m in Mode], default=None, help="retrieval mode (default: configured)")
+    ask.add_argument("--doc-id", action="append", default=None, help="only search this document (repeatable)")
+    ask.add_argument("--date-from", default=None, help="earliest article date: YYYY, YYYY-MM or YYYY-MM-DD")
+    ask.add_argument("--date-to", default=None, help="latest article date: YYYY, YYYY-MM or YYYY-MM-DD")
+    ask.add_argument("--exclude-undated", action="store_true", help="with a date filter, leave out articles without a date")
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)

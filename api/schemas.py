@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from index.errors import BadQuestion
 from qa.pipeline import MAX_TOP_K, validate_question
-from qa.retrieval import Mode
+from qa.retrieval import Mode, check_date
 
-ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+ISO_DATE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
 class AskRequest(BaseModel):
@@ -27,6 +27,14 @@ class AskRequest(BaseModel):
     def _question_length(cls, value: str) -> str:
         try:
             return validate_question(value)
+        except BadQuestion as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _real_date(cls, value: str | None, info: ValidationInfo) -> str | None:
+        try:
+            return None if value is None else check_date(value, str(info.field_name))
         except BadQuestion as exc:
             raise ValueError(str(exc)) from None
 

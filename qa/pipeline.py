@@ -9,7 +9,7 @@ from index.embedding import Embedder
 from index.errors import BadQuestion
 from index.store import Index
 from qa.reader import ReaderConfig, SentenceReader
-from qa.retrieval import Filters, Mode, Retriever, unknown_doc_ids
+from qa.retrieval import Filters, Mode, Retriever, check_date, unknown_doc_ids
 from qa.types import Citation, Hit, Result
 
 MAX_QUESTION_CHARS = 1000
@@ -54,6 +54,8 @@ class Pipeline:
             unknown = unknown_doc_ids(self.index, doc_ids)
             if unknown:
                 raise BadQuestion(f"unknown doc_ids: {', '.join(unknown)}")
+        date_from = None if date_from is None else check_date(date_from, "date_from")
+        date_to = None if date_to is None else check_date(date_to, "date_to")
         if date_from is not None and date_to is not None and date_from > date_to:
             raise BadQuestion(f"date_from ({date_from}) is after date_to ({date_to})")
         return Filters(frozenset(doc_ids) if doc_ids is not None else None, date_from, date_to, keep_undated)

@@ -129,9 +129,17 @@ def test_ask_modes_and_filters(client: TestClient) -> None:
         ({"question": "Qui ?", "doc_ids": ["nope"]}, "unknown doc_ids: nope"),
         ({"question": "Qui ?", "date_from": "hier"}, "date_from"),
         ({"question": "Qui ?", "date_from": "2026", "date_to": "2025"}, "after"),
+        ({"question": "Qui ?", "date_from": "2025-13"}, "date_from '2025-13' is not a real date"),
+        ({"question": "Qui ?", "date_to": "2025-02-30"}, "date_to '2025-02-30' is not a real date"),
+        ({"question": "Qui ?", "date_to": "2023-02-29"}, "not a real date"),
     ],
 )
 def test_bad_filters(client: TestClient, payload: dict[str, object], fragment: str) -> None:
     response = client.post("/ask", json=payload)
     assert response.status_code == 422
     assert fragment in response.json()["detail"]
+
+
+def test_leap_day_is_a_real_date(client: TestClient) -> None:
+    response = client.post("/ask", json={"question": "Samsung", "date_from": "2024-02-29", "date_to": "2025-12"})
+    assert response.status_code == 200, response.text
