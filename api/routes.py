@@ -46,6 +46,8 @@ def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse:
             start=a.start,
             end=a.end,
             sentence=a.sentence,
+            sentence_start=a.sentence_start,
+            sentence_end=a.sentence_end,
             score=a.score,
             alternatives=[SpanOut(**asdict(s)) for s in a.alternatives],
             supporting=[SpanOut(**asdict(s)) for s in a.supporting],

@@ -54,6 +54,8 @@ class AnswerOut(BaseModel):
     start: int
     end: int
     sentence: str = Field(description="the sentence the answer comes from")
+    sentence_start: int = Field(description="document offsets of the sentence: document.text[sentence_start:sentence_end] == sentence")
+    sentence_end: int
     score: float = Field(description="calibrated confidence in [0, 1]: the share of answers with this score that the eval found right")
     alternatives: list[SpanOut] = Field(description="the next best distinct answers (at most 3)")
     supporting: list[SpanOut] = Field(description="the same answer in other articles; their sentences show differing wordings")

@@ -31,9 +31,22 @@ def test_ask_contract(client: TestClient) -> None:
     body = response.json()
     assert set(body) == {"question", "answer", "citations", "took_ms"}
     answer = body["answer"]
-    assert set(answer) == {"text", "doc_id", "start", "end", "sentence", "score", "alternatives", "supporting"}
+    assert set(answer) == {
+        "text",
+        "doc_id",
+        "start",
+        "end",
+        "sentence",
+        "sentence_start",
+        "sentence_end",
+        "score",
+        "alternatives",
+        "supporting",
+    }
     document = client.get(f"/documents/{answer['doc_id']}").json()
     assert document["text"][answer["start"] : answer["end"]] == answer["text"]
+    assert document["text"][answer["sentence_start"] : answer["sentence_end"]] == answer["sentence"]
+    assert answer["sentence_start"] <= answer["start"] < answer["end"] <= answer["sentence_end"]
     assert 0 <= answer["score"] <= 1
     assert 1 <= len(body["citations"]) <= 3
     for citation in body["citations"]:
