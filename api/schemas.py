@@ -101,3 +101,4 @@ class Health(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str
+    request_id: str = Field(description="this request's id, also in the X-Request-ID header and the server log")

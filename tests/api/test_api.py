@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,3 +157,56 @@ def test_bad_filters(client: TestClient, payload: dict[str, object], fragment: s
 def test_leap_day_is_a_real_date(client: TestClient) -> None:
     response = client.post("/ask", json={"question": "Samsung", "date_from": "2024-02-29", "date_to": "2025-12"})
     assert response.status_code == 200, response.text
+
+
+def test_unexpected_error_is_json_with_a_request_id_and_logged(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    pipeline = client.app.state.pipeline  # type: ignore[attr-defined]
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom in the reader")
+
+    monkeypatch.setattr(pipeline, "ask", explode)
+    with caplog.at_level(logging.ERROR, logger="qa.api"):
+        response = client.post("/ask", json={"question": "Qui ?"}, headers={"X-Request-ID": "req-42"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-request-id"] == "req-42"
+    body = response.json()
+    assert body["request_id"] == "req-42" and body["detail"] and "boom" not in body["detail"]
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert "req-42" in record.getMessage() and "/ask" in record.getMessage()
+    assert isinstance(record.exc_info[1], RuntimeError)  # type: ignore[index]
+
+
+def test_every_response_carries_a_request_id(client: TestClient) -> None:
+    first, second = client.get("/health"), client.get("/health")
+    assert first.headers["x-request-id"] and first.headers["x-request-id"] != second.headers["x-request-id"]
+    assert client.get("/health", headers={"X-Request-ID": "abc-1"}).headers["x-request-id"] == "abc-1"
+    for forged in ("two words", "x" * 129):  # not a plain token: replaced
+        assert client.get("/health", headers={"X-Request-ID": forged}).headers["x-request-id"] not in ("", forged)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "status"),
+    [
+        ("post", "/ask", {"question": ""}, 422),
+        ("post", "/ask", {"question": "Qui ?", "doc_ids": ["nope"]}, 422),
+        ("get", "/documents/nope", None, 404),
+        ("get", "/no/such/route", None, 404),
+        ("delete", "/ask", None, 405),
+    ],
+)
+def test_error_bodies_carry_the_request_id(client: TestClient, method: str, path: str, payload: object, status: int) -> None:
+    response = client.request(method, path, json=payload, headers={"X-Request-ID": "err-7"})
+    assert response.status_code == status
+    body = response.json()
+    assert body["detail"] and body["request_id"] == "err-7" == response.headers["x-request-id"]
+
+
+def test_503_body_carries_the_request_id(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "none", model="all-MiniLM-L6-v2")
+    with TestClient(create_app(settings)) as client:
+        body = client.get("/health", headers={"X-Request-ID": "r-503"}).json()
+        assert body["request_id"] == "r-503" and "qa index build" in body["detail"]
