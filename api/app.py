@@ -95,15 +95,25 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.pipeline = pipeline
-        if pipeline is None:
+        app.state.pipeline = None  # set only once warm: until then /health and every route answer 503
+        loaded = pipeline
+        if loaded is None:
             from qa.factory import load_pipeline
 
             try:
-                app.state.pipeline = load_pipeline(settings or Settings())
+                loaded = load_pipeline(settings or Settings())
             except QAError as exc:  # serve /health and clear 503s rather than crash
                 app.state.startup_error = str(exc)
                 log.error("service not ready: %s", exc)
+        if loaded is not None:
+            try:
+                app.state.warm_up_ms = loaded.warm_up()
+            except Exception as exc:
+                log.exception("service not ready: the warm-up ask failed")
+                app.state.startup_error = f"warm-up failed ({type(exc).__name__}: {exc}); see the server log"
+            else:
+                log.info("pipeline warm in %.0f ms", app.state.warm_up_ms)
+                app.state.pipeline = loaded
         yield
 
     app = FastAPI(

@@ -83,6 +83,13 @@ def document(doc_id: str, pipeline: PipelineDep) -> DocumentOut:
 
 
 @router.get("/health", response_model=Health, responses=_ERRORS, summary="Service status and index facts")
-def health(pipeline: PipelineDep) -> Health:
+def health(request: Request, pipeline: PipelineDep) -> Health:
     manifest = pipeline.index.manifest
-    return Health(status="ok", articles=manifest.articles, chunks=manifest.chunks, model=manifest.model, index_built_at=manifest.built_at)
+    return Health(
+        status="ok",
+        articles=manifest.articles,
+        chunks=manifest.chunks,
+        model=manifest.model,
+        index_built_at=manifest.built_at,
+        warm_up_ms=request.app.state.warm_up_ms,
+    )

@@ -97,6 +97,7 @@ class Health(BaseModel):
     chunks: int
     model: str
     index_built_at: str
+    warm_up_ms: float = Field(description="how long the warm-up ask took at start; /health is ok only after it")
 
 
 class ErrorOut(BaseModel):

@@ -14,6 +14,8 @@ from qa.types import Citation, Hit, Result
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
+# Asked once before serving: every stage runs, on whatever the index holds.
+WARM_UP_QUESTION = "Qui a annoncé combien, où et quand ?"
 
 
 class Pipeline:
@@ -48,6 +50,13 @@ class Pipeline:
         answer = self.reader.read(question, query, hits)
         took_ms = (time.perf_counter() - started) * 1000.0
         return Result(question, answer, tuple(self._cite(h) for h in hits), round(took_ms, 2))
+
+    def warm_up(self) -> float:
+        """Ask one question through every stage (question encoding, both retrievers, the reader), so
+        the first real request does not pay for first calls; returns how long it took, in ms."""
+        started = time.perf_counter()
+        self.ask(WARM_UP_QUESTION, top_k=MAX_TOP_K, mode=Mode.HYBRID)
+        return round((time.perf_counter() - started) * 1000.0, 2)
 
     def _filters(self, doc_ids: Collection[str] | None, date_from: str | None, date_to: str | None, keep_undated: bool) -> Filters:
         if doc_ids is not None:

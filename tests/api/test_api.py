@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import Request, Response
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -12,6 +13,7 @@ from index.store import Index
 from qa.pipeline import Pipeline
 from qa.reader import ReaderConfig
 from qa.settings import Settings
+from qa.types import Result
 from tests.conftest import FakeEmbedder
 
 # The shipped confidence model is fitted on e5's cosines; the hash embedder's are far lower, so
@@ -210,3 +212,47 @@ def test_503_body_carries_the_request_id(tmp_path: Path) -> None:
     with TestClient(create_app(settings)) as client:
         body = client.get("/health", headers={"X-Request-ID": "r-503"}).json()
         assert body["request_id"] == "r-503" and "qa index build" in body["detail"]
+
+
+class RecordingPipeline(Pipeline):
+    """Records every question asked and every route served, in order."""
+
+    def __init__(self, *args: object, events: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.events = events
+
+    def ask(self, question: str, **kwargs: object) -> Result:  # type: ignore[override]
+        self.events.append(f"ask {question}")
+        return super().ask(question, **kwargs)  # type: ignore[arg-type]
+
+
+def test_lifespan_warms_the_pipeline_before_serving(built_index: Index, fake_embedder: FakeEmbedder) -> None:
+    events: list[str] = []
+    pipeline = RecordingPipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD), events=events)
+    fake_embedder.calls = 0
+    app = create_app(pipeline=pipeline)
+
+    @app.middleware("http")
+    async def record(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        events.append(f"serve {request.url.path}")
+        return await call_next(request)
+
+    with TestClient(app) as client:
+        assert len(events) == 1 and events[0].startswith("ask ")  # a real ask, before any request
+        assert fake_embedder.calls == 1  # the question was encoded
+        health = client.get("/health").json()
+    assert events[1] == "serve /health"
+    assert health["status"] == "ok" and health["warm_up_ms"] > 0
+
+
+def test_failed_warm_up_keeps_health_unavailable(built_index: Index, fake_embedder: FakeEmbedder, caplog: pytest.LogCaptureFixture) -> None:
+    pipeline = Pipeline(built_index, fake_embedder)
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no memory for the model")
+
+    pipeline.ask = explode  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR, logger="qa.api"), TestClient(create_app(pipeline=pipeline)) as client:
+        response = client.get("/health")
+    assert response.status_code == 503 and "warm-up failed" in response.json()["detail"]
+    assert any(r.exc_info for r in caplog.records)
