@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from index.corpus import load_articles
 from index.errors import QAError
-from index.store import build_index, is_up_to_date, read_manifest
+from index.store import build_index, fingerprint, read_manifest, why_stale
 from qa.factory import chunking_config, load_embedder, load_pipeline
 from qa.retrieval import Mode
 from qa.settings import Settings
@@ -26,9 +26,12 @@ def _build(settings: Settings, *, only_if_changed: bool) -> int:
     articles = load_articles(settings.articles_dir)
     chunking = chunking_config(settings)
     embedder = load_embedder(settings)
-    if only_if_changed and is_up_to_date(settings.index_dir, articles, embedder.name, chunking):
-        print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
-        return 0
+    if only_if_changed:
+        stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking))
+        if not stale:
+            print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
+            return 0
+        print(f"index at {settings.index_dir} is stale ({', '.join(stale)}): rebuilding", file=sys.stderr)
     print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
     manifest = build_index(articles, embedder, settings.index_dir, chunking, show_progress=sys.stderr.isatty())
     print(

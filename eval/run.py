@@ -18,7 +18,7 @@ from eval.metrics import BANDS, band_of, contains_answer, exact_match, first_rel
 from eval.questions import QTYPES, Question, load_questions
 from index.corpus import load_articles
 from index.errors import QAError
-from index.store import build_index, is_up_to_date, load_index
+from index.store import build_index, fingerprint, is_up_to_date, load_index
 from qa.factory import chunking_config, load_embedder, pipeline_for
 from qa.pipeline import Pipeline
 from qa.retrieval import Mode
@@ -236,7 +236,7 @@ def prepare_index(settings: Settings, articles_dir: Path, index_dir: Path) -> Pi
     embedder = load_embedder(settings)
     articles = load_articles(articles_dir)
     chunking = chunking_config(settings)
-    if not is_up_to_date(index_dir, articles, embedder.name, chunking):
+    if not is_up_to_date(index_dir, articles, fingerprint(embedder, chunking)):
         print(f"building eval index of {articles_dir} in {index_dir} ...", file=sys.stderr)
         build_index(articles, embedder, index_dir, chunking)
     return pipeline_for(load_index(index_dir, model=embedder.name), embedder, settings)

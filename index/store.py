@@ -3,7 +3,8 @@
 Layout under the index root::
 
     current -> builds/20261123T101500-3f2a9c1b     (symlink, replaced atomically)
-    builds/<id>/manifest.json    model, dimension, corpus hash, counts, settings, build time
+    builds/<id>/manifest.json    fingerprint (format, model and its version, chunking, spaCy and its model, code hash),
+                                 dimension, corpus hash, counts, build time
     builds/<id>/articles.jsonl   the articles as indexed (text, title, date, url)
     builds/<id>/chunks.jsonl     Chunk records with document offsets
     builds/<id>/sentences.jsonl  Sentence records with document offsets and candidate answer spans
@@ -38,16 +39,69 @@ from index.corpus import Article
 from index.embedding import Embedder
 from index.errors import IndexIncompatible, IndexNotBuilt
 from index.lexical import Bm25Index
+from index.models import package_version
 from index.sentences import Sentence, split_sentences
 
-FORMAT_VERSION = 4
+SPACY_MODEL = Annotator().model  # the annotator's default spaCy pipeline (a package of that name)
+
+# 5: span labels changed and the manifest holds the build's fingerprint.
+FORMAT_VERSION = 5
 _KEEP_BUILDS = 2
+# The modules of this package whose rules shape what a build stores: text normalisation and dates,
+# chunks, sentences, candidate spans, BM25 terms, the prompts and the model behind the vectors.
+# Their source is hashed into the fingerprint, so changing a rule makes every index stale.
+SHAPING_MODULES = ("corpus", "french", "chunking", "sentences", "annotate", "lexical", "embedding", "models")
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Everything besides the articles that shapes a build; ``qa index sync`` and the eval rebuild when any part differs."""
+
+    format_version: int
+    model: str
+    model_version: str
+    chunk_size: int
+    chunk_overlap: int
+    spacy_version: str
+    spacy_model: str
+    spacy_model_version: str
+    code_hash: str
+
+
+def code_hash(package: Path = _PACKAGE) -> str:
+    """SHA-256 of the source of the :data:`SHAPING_MODULES` present in ``package``."""
+    digest = hashlib.sha256()
+    for name in SHAPING_MODULES:
+        path = package / f"{name}.py"
+        if path.is_file():
+            digest.update(f"{name}\0".encode())
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def fingerprint(embedder: Embedder, chunking: ChunkingConfig | None = None, spacy_model: str = SPACY_MODEL) -> Fingerprint:
+    """The fingerprint a build with this embedder, chunking and spaCy model would have now."""
+    chunking = chunking or ChunkingConfig()
+    return Fingerprint(
+        format_version=FORMAT_VERSION,
+        model=embedder.name,
+        model_version=embedder.version,
+        chunk_size=chunking.size,
+        chunk_overlap=chunking.overlap,
+        spacy_version=package_version("spacy"),
+        spacy_model=spacy_model,
+        spacy_model_version=package_version(spacy_model),
+        code_hash=code_hash(),
+    )
 
 
 @dataclass(frozen=True)
 class Manifest:
     format_version: int
     model: str
+    model_version: str
     dim: int
     corpus_hash: str
     articles: int
@@ -55,6 +109,10 @@ class Manifest:
     sentences: int
     chunk_size: int
     chunk_overlap: int
+    spacy_version: str
+    spacy_model: str
+    spacy_model_version: str
+    code_hash: str
     built_at: str
     build_seconds: float
 
@@ -65,6 +123,10 @@ class Manifest:
         if missing:
             raise IndexIncompatible(f"index manifest lacks {sorted(missing)}: rebuild the index")
         return cls(**{k: data[k] for k in names})
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return Fingerprint(**{f.name: getattr(self, f.name) for f in fields(Fingerprint)})
 
 
 @dataclass
@@ -149,7 +211,8 @@ def build_index(
     chunker = Chunker(chunking)
     chunks = [chunk for article in articles for chunk in chunker.split(article)]
     sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
-    spans = (annotator or Annotator().load()).annotate(articles, sentences)
+    annotator = annotator or Annotator().load()
+    spans = annotator.annotate(articles, sentences)
     chunk_vectors = embedder.encode_passages([c.text for c in chunks], show_progress=show_progress)
     sentence_vectors = embedder.encode_passages([s.text for s in sentences], show_progress=show_progress)
 
@@ -171,17 +234,13 @@ def build_index(
             faiss.write_index(dense, str(tmp / "chunks.faiss"))
             np.save(tmp / "sentences.npy", sentence_vectors, allow_pickle=False)
             lexical.save(tmp / "bm25")
-            chunk_cfg = chunker.config
             manifest = Manifest(
-                format_version=FORMAT_VERSION,
-                model=embedder.name,
+                **asdict(fingerprint(embedder, chunker.config, annotator.model)),
                 dim=int(chunk_vectors.shape[1]),
                 corpus_hash=corpus_hash(articles),
                 articles=len(articles),
                 chunks=len(chunks),
                 sentences=len(sentences),
-                chunk_size=chunk_cfg.size,
-                chunk_overlap=chunk_cfg.overlap,
                 built_at=stamp.isoformat(timespec="seconds"),
                 build_seconds=round(time.perf_counter() - started, 3),
             )
@@ -204,12 +263,10 @@ def read_manifest(root: Path) -> Manifest:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise IndexIncompatible(f"unreadable index manifest {path} ({exc}): rebuild the index") from exc
-    manifest = Manifest.from_dict(data)
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexIncompatible(
-            f"index at {root} has format {manifest.format_version}, this version reads {FORMAT_VERSION}: rebuild the index"
-        )
-    return manifest
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else None
+        raise IndexIncompatible(f"index at {root} has format {found}, this version reads {FORMAT_VERSION}: rebuild the index")
+    return Manifest.from_dict(data)
 
 
 def check_model(manifest: Manifest, model: str, root: Path) -> None:
@@ -244,14 +301,22 @@ def load_index(root: Path, *, model: str | None = None) -> Index:
     return Index(path, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical, spans)
 
 
-def is_up_to_date(root: Path, articles: Sequence[Article], model: str, chunking: ChunkingConfig) -> bool:
-    """True when the current index was built from these articles with this model and chunking."""
+def why_stale(root: Path, articles: Sequence[Article], expected: Fingerprint) -> list[str]:
+    """What differs between the current index and a build of ``articles`` with ``expected``: the
+    fingerprint parts that differ and ``"the articles"``, or why there is no usable index; empty when up to date."""
     try:
         manifest = read_manifest(root)
-    except (IndexNotBuilt, IndexIncompatible):
-        return False
-    return (
-        manifest.model == model
-        and manifest.corpus_hash == corpus_hash(articles)
-        and (manifest.chunk_size, manifest.chunk_overlap) == (chunking.size, chunking.overlap)
-    )
+    except IndexNotBuilt:
+        return ["no index yet"]
+    except IndexIncompatible:
+        return ["an older format or an unreadable manifest"]
+    built = manifest.fingerprint
+    reasons = [f.name for f in fields(Fingerprint) if getattr(built, f.name) != getattr(expected, f.name)]
+    if manifest.corpus_hash != corpus_hash(articles):
+        reasons.append("the articles")
+    return reasons
+
+
+def is_up_to_date(root: Path, articles: Sequence[Article], expected: Fingerprint) -> bool:
+    """True when the current index was built from these articles with everything ``expected`` names."""
+    return not why_stale(root, articles, expected)

