@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import fields, replace
@@ -170,3 +171,101 @@ def test_corrupt_manifest_says_rebuild(tmp_path: Path, articles: list[Article], 
     (root / "current" / "manifest.json").write_text("{", encoding="utf-8")
     with pytest.raises(IndexIncompatible, match="rebuild"):
         load_index(root)
+
+
+def test_a_swap_between_manifest_and_files_does_not_mix_builds(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    first = build_index(articles, fake_embedder, root)
+    real_check = store.check_model
+
+    def check_then_swap(manifest: store.Manifest, model: str, where: Path) -> None:
+        real_check(manifest, model, where)
+        monkeypatch.setattr(store, "check_model", real_check)
+        build_index(articles[:1], fake_embedder, root)  # another process swaps `current` right now
+
+    monkeypatch.setattr(store, "check_model", check_then_swap)
+    index = load_index(root, model=fake_embedder.name)
+    assert index.manifest == first
+    assert len(index.articles) == index.manifest.articles == 3
+    assert len(index.chunks) == index.chunk_index.ntotal == index.manifest.chunks
+    assert read_manifest(root).articles == 1  # the swap did happen
+
+
+def test_pruning_never_deletes_a_build_while_it_loads(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    first = build_index(articles, fake_embedder, root)
+    real_read = store._read_jsonl
+
+    def read_while_two_builds_land(path: Path) -> list[dict[str, object]]:
+        monkeypatch.setattr(store, "_read_jsonl", real_read)
+        for count in (2, 1):  # enough for the loading build to be neither current nor the one before
+            build_index(articles[:count], fake_embedder, root)
+        return real_read(path)
+
+    monkeypatch.setattr(store, "_read_jsonl", read_while_two_builds_land)
+    index = load_index(root)
+    assert index.manifest == first and len(index.articles) == 3
+    assert index.path.is_dir()  # still there: the loader held it
+    assert len(list((root / "builds").iterdir())) == 3
+    build_index(articles, fake_embedder, root)  # nobody holds it now: pruned
+    assert not index.path.exists()
+    assert len(list((root / "builds").iterdir())) == 2
+
+
+def test_a_held_build_survives_pruning(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    with store.using_current(root) as held:
+        for count in (2, 1, 2):
+            build_index(articles[:count], fake_embedder, root)
+        assert held.is_dir() and (held / "manifest.json").is_file()
+        assert len(list((root / "builds").iterdir())) == 3  # current, the one before, and the held one
+    build_index(articles, fake_embedder, root)
+    assert not held.exists()
+
+
+def test_build_is_durable_before_the_swap(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    synced: list[Path] = []
+    real_fsync, real_swap = os.fsync, store._swap_current
+    seen_at_swap: list[set[Path]] = []
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(f"/proc/self/fd/{fd}").readlink())
+        real_fsync(fd)
+
+    def swap(where: Path, build: Path) -> None:
+        seen_at_swap.append(set(synced))
+        real_swap(where, build)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(store, "_swap_current", swap)
+    build_index(articles, fake_embedder, root)
+    build = (root / "current").resolve()
+    [before] = seen_at_swap
+    tmp = build.with_name("." + build.name)  # a build is written under a temporary name, then renamed
+    written = {p.relative_to(build) for p in build.rglob("*")}  # its files and folders
+    assert written and written <= {s.relative_to(tmp) for s in before if s.is_relative_to(tmp) and s != tmp}
+    assert tmp in before and root / "builds" in before  # its folder, and the parent that records the rename
+    assert root in synced[len(before) :]  # the swap itself is made durable too
+
+
+def test_a_build_pruned_before_it_is_held_is_resolved_again(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    real_current = store.current_build
+    answers = iter([root / "builds" / "pruned-meanwhile"])
+
+    def current_build(where: Path) -> Path:
+        return next(answers, None) or real_current(where)
+
+    monkeypatch.setattr(store, "current_build", current_build)
+    assert load_index(root).manifest.articles == 3
