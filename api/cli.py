@@ -17,6 +17,7 @@ from index.corpus import load_articles
 from index.errors import QAError
 from index.store import build_index, fingerprint, read_manifest, why_stale
 from qa.factory import chunking_config, load_embedder, load_pipeline
+from qa.pipeline import validate_question
 from qa.retrieval import Mode
 from qa.settings import Settings
 from qa.types import Result
@@ -68,6 +69,7 @@ def _print_result(result: Result) -> None:
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    validate_question(args.question)  # before loading anything
     pipeline = load_pipeline(settings)
     top_k = settings.top_k if args.top_k is None else args.top_k
     result = pipeline.ask(
@@ -141,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"error: bad configuration (QA_* environment variables or .env):\n{exc}", file=sys.stderr)
+        print(f"error: bad configuration (QA_* environment variables or .env): {_describe(exc)}", file=sys.stderr)
         return 2
     if args.command == "index":
         action = {
@@ -155,6 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _run(lambda: _serve(settings, args))
     return _run(lambda: _models(settings))
+
+
+def _describe(error: ValidationError) -> str:
+    """Each setting's problem on one line: ``QA_TOP_K: Input should be greater than or equal to 1``."""
+    parts = []
+    for e in error.errors():
+        message = str(e["msg"]).removeprefix("Value error, ")
+        parts.append(f"QA_{'_'.join(str(p) for p in e['loc']).upper()}: {message}" if e["loc"] else message)
+    return "; ".join(parts)
 
 
 def _run(action: Callable[[], int]) -> int:
