@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                 log.error("service not ready: %s", exc)
         if loaded is not None:
             try:
-                app.state.warm_up_ms = loaded.warm_up()
+                app.state.warm_up_ms = await run_in_threadpool(loaded.warm_up)  # on a worker thread, as requests run
             except Exception as exc:
                 log.exception("service not ready: the warm-up ask failed")
                 app.state.startup_error = f"warm-up failed ({type(exc).__name__}: {exc}); see the server log"
