@@ -46,6 +46,8 @@ def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse:
             start=a.start,
             end=a.end,
             sentence=a.sentence,
+            sentence_start=a.sentence_start,
+            sentence_end=a.sentence_end,
             score=a.score,
             alternatives=[SpanOut(**asdict(s)) for s in a.alternatives],
             supporting=[SpanOut(**asdict(s)) for s in a.supporting],
@@ -81,6 +83,13 @@ def document(doc_id: str, pipeline: PipelineDep) -> DocumentOut:
 
 
 @router.get("/health", response_model=Health, responses=_ERRORS, summary="Service status and index facts")
-def health(pipeline: PipelineDep) -> Health:
+def health(request: Request, pipeline: PipelineDep) -> Health:
     manifest = pipeline.index.manifest
-    return Health(status="ok", articles=manifest.articles, chunks=manifest.chunks, model=manifest.model, index_built_at=manifest.built_at)
+    return Health(
+        status="ok",
+        articles=manifest.articles,
+        chunks=manifest.chunks,
+        model=manifest.model,
+        index_built_at=manifest.built_at,
+        warm_up_ms=request.app.state.warm_up_ms,
+    )

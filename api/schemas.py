@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from index.errors import BadQuestion
 from qa.pipeline import MAX_TOP_K, validate_question
-from qa.retrieval import Mode
+from qa.retrieval import Mode, check_date
 
-ISO_DATE = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+ISO_DATE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
 
 
 class AskRequest(BaseModel):
@@ -30,6 +30,14 @@ class AskRequest(BaseModel):
         except BadQuestion as exc:
             raise ValueError(str(exc)) from None
 
+    @field_validator("date_from", "date_to")
+    @classmethod
+    def _real_date(cls, value: str | None, info: ValidationInfo) -> str | None:
+        try:
+            return None if value is None else check_date(value, str(info.field_name))
+        except BadQuestion as exc:
+            raise ValueError(str(exc)) from None
+
 
 class SpanOut(BaseModel):
     text: str = Field(description="verbatim: document.text[start:end]")
@@ -46,6 +54,8 @@ class AnswerOut(BaseModel):
     start: int
     end: int
     sentence: str = Field(description="the sentence the answer comes from")
+    sentence_start: int = Field(description="document offsets of the sentence: document.text[sentence_start:sentence_end] == sentence")
+    sentence_end: int
     score: float = Field(description="calibrated confidence in [0, 1]: the share of answers with this score that the eval found right")
     alternatives: list[SpanOut] = Field(description="the next best distinct answers (at most 3)")
     supporting: list[SpanOut] = Field(description="the same answer in other articles; their sentences show differing wordings")
@@ -87,7 +97,9 @@ class Health(BaseModel):
     chunks: int
     model: str
     index_built_at: str
+    warm_up_ms: float = Field(description="how long the warm-up ask took at start; /health is ok only after it")
 
 
 class ErrorOut(BaseModel):
     detail: str
+    request_id: str = Field(description="this request's id, also in the X-Request-ID header and the server log")

@@ -18,7 +18,7 @@ from eval.metrics import BANDS, band_of, contains_answer, exact_match, first_rel
 from eval.questions import QTYPES, Question, load_questions
 from index.corpus import load_articles
 from index.errors import QAError
-from index.store import build_index, is_up_to_date, load_index
+from index.store import build_index, fingerprint, is_up_to_date, load_index
 from qa.factory import chunking_config, load_embedder, pipeline_for
 from qa.pipeline import Pipeline
 from qa.retrieval import Mode
@@ -233,7 +233,7 @@ def prepare_index(settings: Settings, articles_dir: Path, index_dir: Path) -> Pi
     embedder = load_embedder(settings)
     articles = load_articles(articles_dir)
     chunking = chunking_config(settings)
-    if not is_up_to_date(index_dir, articles, embedder.name, chunking):
+    if not is_up_to_date(index_dir, articles, fingerprint(embedder, chunking)):
         print(f"building eval index of {articles_dir} in {index_dir} ...", file=sys.stderr)
         build_index(articles, embedder, index_dir, chunking)
     return pipeline_for(load_index(index_dir, model=embedder.name), embedder, settings)
@@ -269,6 +269,23 @@ def evaluate(pipeline: Pipeline, questions: list[Question], top_k: int, *, close
     }
 
 
+def baseline_key(questions_file: Path) -> str:
+    """How a question set is named in baseline.json: its path under ``eval/`` (``heldout/questions_fr.jsonl``), else its name."""
+    path = questions_file.resolve()
+    return path.relative_to(HERE).as_posix() if path.is_relative_to(HERE) else path.name
+
+
+def write_baseline(path: Path, report: dict[str, Any], questions_file: Path, articles_dir: Path) -> None:
+    """Make this set's metrics its floors in ``path``, keeping the other sets' floors when they were
+    measured with the same model. ``articles_dir`` is recorded as given (relative to the repository)."""
+    previous = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    sets = dict(previous.get("sets", {})) if previous.get("model") == report["model"] else {}
+    floors = {k: round(v, 4) for k, v in report["summary"].items() if k in BASELINE_METRICS}
+    sets[baseline_key(questions_file)] = {"articles": articles_dir.as_posix(), "summary": floors}
+    baseline = {"model": report["model"], "sets": dict(sorted(sets.items()))}
+    path.write_text(json.dumps(baseline, indent=2) + "\n", encoding="utf-8")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m eval", description="Score the QA pipeline on a French question set.")
     p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="question file (JSONL)")
@@ -279,7 +296,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--failures", type=int, default=15, help="how many failures to print")
     p.add_argument("--sweep", action="store_true", help="print the no-answer threshold sweep")
     p.add_argument("--closed", action="store_true", help="ask each question of its own articles only (the right article given)")
-    p.add_argument("--write-baseline", type=Path, default=None, help="also write these metrics as the floor the regression test holds")
+    p.add_argument("--write-baseline", type=Path, default=None, help="also make these metrics this set's floors (keeps the other sets')")
     return p
 
 
@@ -314,8 +331,6 @@ def main(argv: list[str] | None = None) -> int:
     args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
     print(f"\nreport: {args.report}")
     if args.write_baseline is not None:
-        floors = {k: round(v, 4) for k, v in report["summary"].items() if k in BASELINE_METRICS}
-        baseline = {"model": report["model"], "questions_file": args.questions.name, "summary": floors}
-        args.write_baseline.write_text(json.dumps(baseline, indent=2) + "\n", encoding="utf-8")
-        print(f"baseline: {args.write_baseline}")
+        write_baseline(args.write_baseline, report, args.questions, args.articles or Settings().articles_dir)
+        print(f"baseline: {args.write_baseline} ({baseline_key(args.questions)})")
     return 0

@@ -21,6 +21,11 @@ class Embedder(Protocol):
     def name(self) -> str: ...
 
     @property
+    def version(self) -> str:
+        """What tells these weights from others of the same name (recorded in the index fingerprint)."""
+        ...
+
+    @property
     def dim(self) -> int: ...
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -45,6 +50,10 @@ class SentenceTransformerEmbedder:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
 
     @property
     def dim(self) -> int:

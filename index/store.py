@@ -3,7 +3,8 @@
 Layout under the index root::
 
     current -> builds/20261123T101500-3f2a9c1b     (symlink, replaced atomically)
-    builds/<id>/manifest.json    model, dimension, corpus hash, counts, settings, build time
+    builds/<id>/manifest.json    fingerprint (format, model and its version, chunking, spaCy and its model, code hash),
+                                 dimension, corpus hash, counts, build time
     builds/<id>/articles.jsonl   the articles as indexed (text, title, date, url)
     builds/<id>/chunks.jsonl     Chunk records with document offsets
     builds/<id>/sentences.jsonl  Sentence records with document offsets and candidate answer spans
@@ -11,8 +12,10 @@ Layout under the index root::
     builds/<id>/sentences.npy    normalised sentence vectors (float32, no pickle)
     builds/<id>/bm25/            French BM25 over the chunks (bm25s arrays and JSON, no pickle)
 
-A build writes a new ``builds/<id>`` and only then repoints ``current``; a failed build
-leaves the previous index untouched.
+A build writes a new ``builds/<id>``, flushes it to disk, and only then repoints ``current``;
+a failed build leaves the previous index untouched. A loader resolves ``current`` once and
+reads that build only, holding it so that pruning (which keeps the current build and the
+one before) never deletes it mid-load.
 """
 
 from __future__ import annotations
@@ -38,16 +41,72 @@ from index.corpus import Article
 from index.embedding import Embedder
 from index.errors import IndexIncompatible, IndexNotBuilt
 from index.lexical import Bm25Index
+from index.models import package_version
 from index.sentences import Sentence, split_sentences
 
-FORMAT_VERSION = 4
+SPACY_MODEL = Annotator().model  # the annotator's default spaCy pipeline (a package of that name)
+
+# 5: span labels changed and the manifest holds the build's fingerprint.
+FORMAT_VERSION = 5
 _KEEP_BUILDS = 2
+# Every build holds this empty file; a loader keeps a shared lock on it, and pruning skips a locked build.
+_IN_USE = ".in-use"
+_RESOLVE_ATTEMPTS = 3
+# The modules of this package whose rules shape what a build stores: text normalisation and dates,
+# chunks, sentences, candidate spans, BM25 terms, the prompts and the model behind the vectors.
+# Their source is hashed into the fingerprint, so changing a rule makes every index stale.
+SHAPING_MODULES = ("corpus", "french", "chunking", "sentences", "annotate", "lexical", "embedding", "models")
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Everything besides the articles that shapes a build; ``qa index sync`` and the eval rebuild when any part differs."""
+
+    format_version: int
+    model: str
+    model_version: str
+    chunk_size: int
+    chunk_overlap: int
+    spacy_version: str
+    spacy_model: str
+    spacy_model_version: str
+    code_hash: str
+
+
+def code_hash(package: Path = _PACKAGE) -> str:
+    """SHA-256 of the source of the :data:`SHAPING_MODULES` present in ``package``."""
+    digest = hashlib.sha256()
+    for name in SHAPING_MODULES:
+        path = package / f"{name}.py"
+        if path.is_file():
+            digest.update(f"{name}\0".encode())
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def fingerprint(embedder: Embedder, chunking: ChunkingConfig | None = None, spacy_model: str = SPACY_MODEL) -> Fingerprint:
+    """The fingerprint a build with this embedder, chunking and spaCy model would have now."""
+    chunking = chunking or ChunkingConfig()
+    return Fingerprint(
+        format_version=FORMAT_VERSION,
+        model=embedder.name,
+        model_version=embedder.version,
+        chunk_size=chunking.size,
+        chunk_overlap=chunking.overlap,
+        spacy_version=package_version("spacy"),
+        spacy_model=spacy_model,
+        spacy_model_version=package_version(spacy_model),
+        code_hash=code_hash(),
+    )
 
 
 @dataclass(frozen=True)
 class Manifest:
     format_version: int
     model: str
+    model_version: str
     dim: int
     corpus_hash: str
     articles: int
@@ -55,6 +114,10 @@ class Manifest:
     sentences: int
     chunk_size: int
     chunk_overlap: int
+    spacy_version: str
+    spacy_model: str
+    spacy_model_version: str
+    code_hash: str
     built_at: str
     build_seconds: float
 
@@ -65,6 +128,10 @@ class Manifest:
         if missing:
             raise IndexIncompatible(f"index manifest lacks {sorted(missing)}: rebuild the index")
         return cls(**{k: data[k] for k in names})
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return Fingerprint(**{f.name: getattr(self, f.name) for f in fields(Fingerprint)})
 
 
 @dataclass
@@ -105,6 +172,22 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in source if line.strip()]
 
 
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a directory's entries, to disk."""
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file and folder under ``folder``, deepest first, then ``folder`` itself."""
+    for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        _fsync(path)
+    _fsync(folder)
+
+
 @contextmanager
 def _build_lock(root: Path) -> Iterator[None]:
     root.mkdir(parents=True, exist_ok=True)
@@ -123,14 +206,64 @@ def _swap_current(root: Path, build: Path) -> None:
         tmp.unlink()
     tmp.symlink_to(Path("builds") / build.name)
     tmp.replace(link)
+    _fsync(root)
+
+
+def current_build(root: Path) -> Path:
+    """The build ``current`` points to, resolved once: read everything of one build through this path."""
+    try:
+        build = (root / "current").resolve(strict=True)
+    except (OSError, RuntimeError):
+        build = None
+    if build is None or not (build / "manifest.json").is_file():
+        raise IndexNotBuilt(f"no index at {root}: build it with `qa index build` (or `make index`)")
+    return build
+
+
+@contextmanager
+def using_current(root: Path) -> Iterator[Path]:
+    """Resolve ``current`` once and hold that build while the caller reads it: a later swap changes
+    nothing for the caller, and pruning skips a held build (a shared lock on its ``.in-use`` file)."""
+    for _ in range(_RESOLVE_ATTEMPTS):
+        build = current_build(root)
+        try:
+            marker = (build / _IN_USE).open("rb")
+        except FileNotFoundError:
+            if (build / "manifest.json").is_file():  # a build without the marker: nothing to hold it by
+                yield build
+                return
+            continue  # pruned between the resolve and the open (pruning renames it away first): resolve again
+        with marker:
+            fcntl.flock(marker, fcntl.LOCK_SH)
+            if (build / "manifest.json").is_file():  # not pruned while we waited for the lock
+                yield build
+                return
+    raise IndexNotBuilt(f"the index at {root} kept changing while it loaded: try again")
+
+
+def _remove_unless_held(build: Path) -> None:
+    try:
+        marker = (build / _IN_USE).open("rb")
+    except FileNotFoundError:  # a build left half-written by a crash: nobody can hold it
+        shutil.rmtree(build, ignore_errors=True)
+        return
+    with marker:
+        try:
+            fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # a loader reads it; a later build prunes it
+        trash = build.with_name(f".trash-{build.name}")
+        build.rename(trash)  # a loader that resolved it before now finds it gone and resolves again
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def _prune(root: Path) -> None:
+    """Delete old builds: keep the current one, the one before it, and any build a loader holds."""
     builds = root / "builds"
     current = (root / "current").resolve()
     olds = sorted((p for p in builds.iterdir() if p.is_dir() and p.resolve() != current), key=lambda p: p.name)
     for old in olds[: max(0, len(olds) - (_KEEP_BUILDS - 1))]:
-        shutil.rmtree(old, ignore_errors=True)
+        _remove_unless_held(old)
 
 
 def build_index(
@@ -149,7 +282,8 @@ def build_index(
     chunker = Chunker(chunking)
     chunks = [chunk for article in articles for chunk in chunker.split(article)]
     sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
-    spans = (annotator or Annotator().load()).annotate(articles, sentences)
+    annotator = annotator or Annotator().load()
+    spans = annotator.annotate(articles, sentences)
     chunk_vectors = embedder.encode_passages([c.text for c in chunks], show_progress=show_progress)
     sentence_vectors = embedder.encode_passages([s.text for s in sentences], show_progress=show_progress)
 
@@ -171,22 +305,21 @@ def build_index(
             faiss.write_index(dense, str(tmp / "chunks.faiss"))
             np.save(tmp / "sentences.npy", sentence_vectors, allow_pickle=False)
             lexical.save(tmp / "bm25")
-            chunk_cfg = chunker.config
             manifest = Manifest(
-                format_version=FORMAT_VERSION,
-                model=embedder.name,
+                **asdict(fingerprint(embedder, chunker.config, annotator.model)),
                 dim=int(chunk_vectors.shape[1]),
                 corpus_hash=corpus_hash(articles),
                 articles=len(articles),
                 chunks=len(chunks),
                 sentences=len(sentences),
-                chunk_size=chunk_cfg.size,
-                chunk_overlap=chunk_cfg.overlap,
                 built_at=stamp.isoformat(timespec="seconds"),
                 build_seconds=round(time.perf_counter() - started, 3),
             )
             (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            (tmp / _IN_USE).touch()
+            _fsync_tree(tmp)  # every file on disk before `current` can point at them
             tmp.rename(build)
+            _fsync(build.parent)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -196,20 +329,21 @@ def build_index(
 
 
 def read_manifest(root: Path) -> Manifest:
-    current = root / "current"
-    path = current / "manifest.json"
-    if not path.is_file():
-        raise IndexNotBuilt(f"no index at {root}: build it with `qa index build` (or `make index`)")
+    """The manifest of the current build."""
+    return read_build_manifest(current_build(root), root)
+
+
+def read_build_manifest(build: Path, root: Path) -> Manifest:
+    """The manifest of one build (``root`` names the index in messages)."""
+    path = build / "manifest.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise IndexIncompatible(f"unreadable index manifest {path} ({exc}): rebuild the index") from exc
-    manifest = Manifest.from_dict(data)
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexIncompatible(
-            f"index at {root} has format {manifest.format_version}, this version reads {FORMAT_VERSION}: rebuild the index"
-        )
-    return manifest
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        found = data.get("format_version") if isinstance(data, dict) else None
+        raise IndexIncompatible(f"index at {root} has format {found}, this version reads {FORMAT_VERSION}: rebuild the index")
+    return Manifest.from_dict(data)
 
 
 def check_model(manifest: Manifest, model: str, root: Path) -> None:
@@ -222,36 +356,49 @@ def check_model(manifest: Manifest, model: str, root: Path) -> None:
 
 def load_index(root: Path, *, model: str | None = None) -> Index:
     """Load the current index; with ``model``, refuse one built by another model."""
-    manifest = read_manifest(root)
+    with using_current(root) as build:
+        return load_build(build, root, model=model)
+
+
+def load_build(build: Path, root: Path, *, model: str | None = None) -> Index:
+    """Load one build (hold it with :func:`using_current`); with ``model``, refuse one built by another model."""
+    manifest = read_build_manifest(build, root)
     if model is not None:
         check_model(manifest, model, root)
     import faiss
 
-    path = (root / "current").resolve()
     try:
-        articles = [Article(**record) for record in _read_jsonl(path / "articles.jsonl")]
-        chunks = [Chunk(**record) for record in _read_jsonl(path / "chunks.jsonl")]
-        records = _read_jsonl(path / "sentences.jsonl")
+        articles = [Article(**record) for record in _read_jsonl(build / "articles.jsonl")]
+        chunks = [Chunk(**record) for record in _read_jsonl(build / "chunks.jsonl")]
+        records = _read_jsonl(build / "sentences.jsonl")
         spans = [tuple((int(a), int(b), str(label)) for a, b, label in r.pop("spans")) for r in records]
         sentences = [Sentence(**record) for record in records]
-        dense = faiss.read_index(str(path / "chunks.faiss"))
-        vectors = np.load(path / "sentences.npy", allow_pickle=False)
-        lexical = Bm25Index.load(path / "bm25")
+        dense = faiss.read_index(str(build / "chunks.faiss"))
+        vectors = np.load(build / "sentences.npy", allow_pickle=False)
+        lexical = Bm25Index.load(build / "bm25")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:  # json errors are ValueErrors
-        raise IndexIncompatible(f"index at {path} is damaged ({exc}): rebuild it") from exc
+        raise IndexIncompatible(f"index at {build} is damaged ({exc}): rebuild it") from exc
     if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(vectors) != len(sentences) or dense.d != manifest.dim:
-        raise IndexIncompatible(f"index at {path} is inconsistent (counts or dimension differ): rebuild it")
-    return Index(path, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical, spans)
+        raise IndexIncompatible(f"index at {build} is inconsistent (counts or dimension differ): rebuild it")
+    return Index(build, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical, spans)
 
 
-def is_up_to_date(root: Path, articles: Sequence[Article], model: str, chunking: ChunkingConfig) -> bool:
-    """True when the current index was built from these articles with this model and chunking."""
+def why_stale(root: Path, articles: Sequence[Article], expected: Fingerprint) -> list[str]:
+    """What differs between the current index and a build of ``articles`` with ``expected``: the
+    fingerprint parts that differ and ``"the articles"``, or why there is no usable index; empty when up to date."""
     try:
         manifest = read_manifest(root)
-    except (IndexNotBuilt, IndexIncompatible):
-        return False
-    return (
-        manifest.model == model
-        and manifest.corpus_hash == corpus_hash(articles)
-        and (manifest.chunk_size, manifest.chunk_overlap) == (chunking.size, chunking.overlap)
-    )
+    except IndexNotBuilt:
+        return ["no index yet"]
+    except IndexIncompatible:
+        return ["an older format or an unreadable manifest"]
+    built = manifest.fingerprint
+    reasons = [f.name for f in fields(Fingerprint) if getattr(built, f.name) != getattr(expected, f.name)]
+    if manifest.corpus_hash != corpus_hash(articles):
+        reasons.append("the articles")
+    return reasons
+
+
+def is_up_to_date(root: Path, articles: Sequence[Article], expected: Fingerprint) -> bool:
+    """True when the current index was built from these articles with everything ``expected`` names."""
+    return not why_stale(root, articles, expected)

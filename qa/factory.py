@@ -7,7 +7,7 @@ from pathlib import Path
 from index.chunking import ChunkingConfig
 from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.models import DEFAULT_MODEL, resolve_model
-from index.store import Index, check_model, load_index, read_manifest
+from index.store import Index, check_model, load_build, read_build_manifest, using_current
 from qa.model_reader import ModelReader
 from qa.pipeline import Pipeline, Reader
 from qa.reader import ReaderConfig, SentenceReader
@@ -48,9 +48,15 @@ def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
 
 
 def load_pipeline(settings: Settings, embedder: SentenceTransformerEmbedder | None = None) -> Pipeline:
-    """Load the current index (refusing one built by another model) and the model."""
-    if embedder is None:
-        spec = resolve_model(settings.model, settings.model_cache_dir)
-        check_model(read_manifest(settings.index_dir), spec.name, settings.index_dir)  # before loading weights
-        embedder = SentenceTransformerEmbedder(spec).load()
-    return pipeline_for(load_index(settings.index_dir, model=embedder.name), embedder, settings)
+    """Load the current index (refusing one built by another model) and the model.
+
+    ``current`` is resolved once: the model check and the files read are of one build, held
+    until loaded, whatever a concurrent ``qa index build`` swaps in meanwhile."""
+    root = settings.index_dir
+    with using_current(root) as build:
+        if embedder is None:
+            spec = resolve_model(settings.model, settings.model_cache_dir)
+            check_model(read_build_manifest(build, root), spec.name, root)  # before loading weights
+            embedder = SentenceTransformerEmbedder(spec).load()
+        index = load_build(build, root, model=embedder.name)
+    return pipeline_for(index, embedder, settings)

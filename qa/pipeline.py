@@ -18,11 +18,13 @@ from index.embedding import Embedder
 from index.errors import BadQuestion
 from index.store import Index
 from qa.reader import ReaderConfig, SentenceReader
-from qa.retrieval import Filters, Mode, Retriever, unknown_doc_ids
+from qa.retrieval import Filters, Mode, Retriever, check_date, unknown_doc_ids
 from qa.types import Answer, Citation, Hit, Result
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
+# Asked once before serving: every stage runs, on whatever the index holds.
+WARM_UP_QUESTION = "Qui a annoncé combien, où et quand ?"
 
 
 class Reader(Protocol):
@@ -88,11 +90,20 @@ class Pipeline:
         took_ms = (time.perf_counter() - started) * 1000.0
         return Result(question, answer, tuple(self._cite(h) for h in hits[:top_k]), round(took_ms, 2))
 
+    def warm_up(self) -> float:
+        """Ask one question through every stage (question encoding, both retrievers, the reader), so
+        the first real request does not pay for first calls; returns how long it took, in ms."""
+        started = time.perf_counter()
+        self.ask(WARM_UP_QUESTION, top_k=MAX_TOP_K, mode=Mode.HYBRID)
+        return round((time.perf_counter() - started) * 1000.0, 2)
+
     def _filters(self, doc_ids: Collection[str] | None, date_from: str | None, date_to: str | None, keep_undated: bool) -> Filters:
         if doc_ids is not None:
             unknown = unknown_doc_ids(self.index, doc_ids)
             if unknown:
                 raise BadQuestion(f"unknown doc_ids: {', '.join(unknown)}")
+        date_from = None if date_from is None else check_date(date_from, "date_from")
+        date_to = None if date_to is None else check_date(date_to, "date_to")
         if date_from is not None and date_to is not None and date_from > date_to:
             raise BadQuestion(f"date_from ({date_from}) is after date_to ({date_to})")
         return Filters(frozenset(doc_ids) if doc_ids is not None else None, date_from, date_to, keep_undated)

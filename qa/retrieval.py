@@ -3,13 +3,16 @@ by reciprocal rank fusion; optional document/date filters; overlapping windows r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 import numpy as np
 
 from index.chunking import Chunk
+from index.errors import BadQuestion
 from index.lexical import terms
 from index.store import Index
 from qa.types import Hit
@@ -19,6 +22,8 @@ _DUPLICATE_OVERLAP = 0.5
 # Candidates taken from each ranking before fusion and de-duplication. The same pool whatever the number of
 # hits asked for (up to it), so a longer ranking begins with the shorter one.
 _MIN_POOL = 50
+# A date filter: a year, a month or a day.
+_ISO_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
 class Mode(StrEnum):
@@ -51,6 +56,19 @@ class Filters:
         if self.date_from is not None and date < self.date_from[: len(date)]:
             return False
         return not (self.date_to is not None and date[: len(self.date_to)] > self.date_to)
+
+
+def check_date(value: str, name: str) -> str:
+    """``value`` when it is a real calendar year, month or day (``2024-02-29``; not ``2025-13`` or ``2025-02-30``)."""
+    match = _ISO_DATE.fullmatch(value)
+    if match is None:
+        raise BadQuestion(f"{name} must be YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
+    year, month, day = (int(part) if part else 1 for part in match.groups())
+    try:
+        date(year, month, day)
+    except ValueError:
+        raise BadQuestion(f"{name} {value!r} is not a real date") from None
+    return value
 
 
 def overlaps(a: Chunk, b: Chunk) -> bool:

@@ -7,9 +7,9 @@ explicit arguments.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.models import DEFAULT_MODEL
@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     top_k: int = Field(5, ge=1, le=20, description="default number of citations")
     reader: Literal["model", "evidence"] = Field(
-        "model", description="model: the trained span reader (qa/models); evidence: the feature reader fitted on evidence"
+        "evidence", description="model: the trained span reader (qa/models); evidence: the feature reader fitted on evidence"
     )
     reader_weights: Path | None = Field(None, description="span reader weights (default: the ones shipped in qa/models)")
     model_chunks: int = Field(3, ge=1, le=20, description="top chunks the span reader reads")
@@ -38,3 +38,9 @@ class Settings(BaseSettings):
     no_answer_threshold: float = Field(0.11, ge=0.0, le=1.0, description="evidence reader's confidence under which no answer is given")
     host: str = Field("127.0.0.1", description="address `qa serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="port `qa serve` binds")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Self:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be less than chunk_size ({self.chunk_size})")
+        return self

