@@ -57,7 +57,7 @@ check: setup             ## lint, format and type checks
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-eval: models             ## score the seed question set (add ARGS="--sweep" etc.)
+eval: models             ## score the seed question set: eval/reports/latest.json and latest.html with its plots (ARGS="--sweep" etc.)
 	$(QA) eval $(ARGS)
 
 fit: models              ## refit the reader's weights on the seed questions (ARGS="--dry-run" to only report)
