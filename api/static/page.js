@@ -84,7 +84,7 @@
     const flat = text.replace(/\s+/g, " ").trim();
     if (flat.length <= 90) return flat;
     const cut = flat.lastIndexOf(" ", 90);
-    return flat.slice(0, cut > 50 ? cut : 90) + "…";
+    return flat.slice(0, cut > 50 ? cut : 90).replace(/[\s.,;:!?…]+$/, "") + "…"; // "calcul." -> "calcul…"
   }
 
   function documentPath(docId) {

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from tests.web.conftest import HTML_ARTICLE, UNTITLED_ID, LiveServer, PageWatch, open_page, screenshot
+from tests.browser import LiveServer, PageWatch, open_page, screenshot
+from tests.web.conftest import HTML_ARTICLE, UNTITLED_ID
 
 try:
     from playwright.sync_api import expect
@@ -224,7 +225,7 @@ def test_an_unready_service_shows_503(browser: Any, broken_server: LiveServer) -
         expect(tab.locator("#article-list")).to_contain_text("Liste des articles indisponible")
     finally:
         context.close()
-    assert not [e for e in watch.errors if "Failed to load resource" not in e], watch.errors
+    watch.check()
 
 
 def test_html_in_articles_and_questions_shows_as_text(page: Any, server: LiveServer) -> None:
@@ -283,4 +284,4 @@ def test_reads_on_a_phone(browser: Any, server: LiveServer) -> None:
         screenshot(tab, "page-phone")
     finally:
         context.close()
-    assert not watch.errors, watch.errors
+    watch.check()
