@@ -38,7 +38,7 @@ def test_first_visit_then_a_real_answer_in_its_article(page: Any, real_server: L
     page.keyboard.type(QUESTION)
     page.keyboard.press("Enter")
     expect(page.locator("#result")).to_have_attribute("data-state", "answer")
-    expect(page.locator("#answer")).to_contain_text("900 000")
+    expect(page.locator("#citations")).to_contain_text("900 000")  # as tests/integration/test_service_real.py
     answer = page.locator("#answer")
     doc_id, start, end = answer.get_attribute("data-doc"), int(answer.get_attribute("data-start")), int(answer.get_attribute("data-end"))
     text = page.request.get(f"{real_server.url}/documents/{quote(doc_id)}").json()["text"]
