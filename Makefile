@@ -5,13 +5,15 @@ PY     := $(VENV)/bin/python
 QA     := $(VENV)/bin/qa
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
+# The browser the page tests drive: Debian's Chromium, through Playwright (no browser is ever downloaded).
+CHROMIUM ?= /usr/bin/chromium
 
 # Nothing may reach a model hub: every model comes out of a pip package.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models index run test test-unit check eval fit bench train train-data clean
+.PHONY: setup models index browser run test test-unit check eval fit bench train train-data clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +30,24 @@ models: setup            ## build the offline embedding model into data/models (
 index: models            ## (re)build the index when articles, model or chunking changed
 	$(QA) index sync
 
+browser:                 ## the headless Chromium the page tests need: installed with apt when root, else says what to install
+	@if [ -x "$(CHROMIUM)" ]; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests (apt-get) ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "The browser tests need Chromium at $(CHROMIUM) (or set CHROMIUM=/path/to/chromium)."; \
+	  echo "Install it as root:  apt-get install chromium   (Debian/Ubuntu), then run make test again."; \
+	  echo "(make test-unit runs without it: the browser tests are then skipped.)"; \
+	  exit 1; \
+	fi
+
 run: index               ## set up everything and serve on $(HOST):$(PORT)
 	$(QA) serve --host $(HOST) --port $(PORT)
 
-test: models             ## set up everything and run every test, the real-model tier included
-	$(PY) -m pytest
+test: models browser     ## set up everything and run every test: the real-model tier and the browser tests included
+	QA_BROWSER_REQUIRED=1 QA_CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 test-unit: setup         ## fast tests only (fake embedder, no model)
 	$(PY) -m pytest -m "not integration"
@@ -42,7 +57,7 @@ check: setup             ## lint, format and type checks
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-eval: models             ## score the seed question set (add ARGS="--sweep" etc.)
+eval: models             ## score the seed question set: eval/reports/latest.json and latest.html with its plots (ARGS="--sweep" etc.)
 	$(QA) eval $(ARGS)
 
 fit: models              ## refit the reader's weights on the seed questions (ARGS="--dry-run" to only report)

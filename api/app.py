@@ -17,6 +17,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import web
 from api.routes import router
 from index.errors import BadQuestion, IndexIncompatible, IndexNotBuilt, ModelUnavailable, QAError, UnknownDocument
 from qa.pipeline import Pipeline
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         lifespan=lifespan,
     )
     app.include_router(router)
+    web.mount(app)
     app.add_middleware(RequestIds)
 
     @app.exception_handler(QAError)

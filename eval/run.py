@@ -2,7 +2,8 @@
 
 The eval builds (or reuses, when up to date) its own index of the given articles under
 ``data/index-eval/``, so numbers do not depend on what the service currently serves.
-Prints a table, writes a JSON report with every question's outcome, lists the failures.
+Prints a table, writes a JSON report with every question's outcome, lists the failures, and writes
+the same report as a page with plots (``latest.html`` and its PNG files beside the JSON).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from qa.settings import Settings
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_QUESTIONS = HERE / "questions_fr.jsonl"
+DEFAULT_REPORT = Path("eval/reports/latest.json")
 # What the regression test holds (latency is checked by `make bench`, not by tests).
 BASELINE_METRICS = (
     "exact_match",
@@ -292,7 +294,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", type=Path, default=None, help="articles folder (default: the configured one)")
     p.add_argument("--index-dir", type=Path, default=None, help="eval index location (default: data/index-eval/<articles folder>)")
     p.add_argument("--top-k", type=int, default=5)
-    p.add_argument("--report", type=Path, default=Path("eval/reports/latest.json"), help="JSON report path")
+    p.add_argument(
+        "--report",
+        type=Path,
+        nargs="?",
+        default=DEFAULT_REPORT,
+        const=DEFAULT_REPORT,
+        help=f"JSON report path (default {DEFAULT_REPORT}); the HTML report and its plots go beside it, same name",
+    )
+    p.add_argument("--no-html", action="store_true", help="write only the JSON report (no HTML page, no plots)")
     p.add_argument("--failures", type=int, default=15, help="how many failures to print")
     p.add_argument("--sweep", action="store_true", help="print the no-answer threshold sweep")
     p.add_argument("--closed", action="store_true", help="ask each question of its own articles only (the right article given)")
@@ -330,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=float), encoding="utf-8")
     print(f"\nreport: {args.report}")
+    if not args.no_html:
+        from eval.report import write_html_report  # matplotlib only when a page is wanted
+
+        page, *plots = write_html_report(report, questions, args.report.with_suffix(".html"))
+        print(f"html report: {page} (plots: {', '.join(p.name for p in plots)})")
     if args.write_baseline is not None:
         write_baseline(args.write_baseline, report, args.questions, args.articles or Settings().articles_dir)
         print(f"baseline: {args.write_baseline} ({baseline_key(args.questions)})")

@@ -20,6 +20,8 @@ from index.lexical import terms
 from index.store import Index, build_index, load_index
 from qa.reader import ReaderModel
 
+pytest_plugins = ["tests.browser"]  # the `browser` and `page` fixtures, for tests/web and the real-model tier
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
