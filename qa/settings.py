@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     top_k: int = Field(5, ge=1, le=20, description="default number of citations")
     reader: Literal["model", "evidence"] = Field(
-        "evidence", description="model: the trained span reader (qa/models); evidence: the feature reader fitted on evidence"
+        "model", description="model: the trained span reader (qa/models); evidence: the feature reader fitted on evidence"
     )
     reader_weights: Path | None = Field(None, description="span reader weights (default: the ones shipped in qa/models)")
     model_chunks: int = Field(3, ge=1, le=20, description="top chunks the span reader reads")

@@ -13,6 +13,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from index.models import DEFAULT_MODEL, resolve_model
 from qa.span_model import DEFAULT_WEIGHTS, SpanModel, card_path, read_card
@@ -78,18 +79,23 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dev_f1(card: dict[str, Any]) -> float:
+    """The development score weights are compared on: the mean F1 over the dev splits with open retrieval,
+    the evidence joined (``python -m train tune``)."""
+    return float(card.get("dev_open", {}).get("mean_f1", 0.0))
+
+
 def _install(args: argparse.Namespace) -> int:
     new = read_card(args.weights)
     old = read_card(DEFAULT_WEIGHTS) if DEFAULT_WEIGHTS.exists() else None
-    new_f1 = float(new.get("dev", {}).get("f1", 0.0))
-    old_f1 = float(old.get("dev", {}).get("f1", 0.0)) if old else -1.0
+    new_f1, old_f1 = _dev_f1(new), _dev_f1(old) if old else -1.0
     if old is not None and new_f1 <= old_f1 and not args.force:
-        print(f"not installed: dev F1 {new_f1:.3f} does not beat the shipped model's {old_f1:.3f}", file=sys.stderr)
+        print(f"not installed: dev mean F1 {new_f1:.3f} does not beat the shipped model's {old_f1:.3f}", file=sys.stderr)
         return 1
     DEFAULT_WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(args.weights, DEFAULT_WEIGHTS)
     shutil.copyfile(card_path(args.weights), card_path(DEFAULT_WEIGHTS))
-    print(f"installed {args.weights} as {DEFAULT_WEIGHTS} (dev F1 {new_f1:.3f}, was {old_f1:.3f})")
+    print(f"installed {args.weights} as {DEFAULT_WEIGHTS} (dev mean F1 {new_f1:.3f}, was {old_f1:.3f})")
     return 0
 
 
@@ -119,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--questions", type=Path, default=Path("build/eval/news/dev.jsonl"))
     cal.add_argument("--articles", type=Path, default=Path("build/eval/news/articles"))
     cal.add_argument("--chunks", type=int, default=3)
+    tune = sub.add_parser(
+        "tune", help="tune passage penalty and kind weight on the dev splits, then calibrate (python -m train.export first)"
+    )
+    tune.add_argument("weights", type=Path)
+    tune.add_argument("--chunks", type=int, default=3)
+    tune.add_argument("--eval-dir", type=Path, default=Path("build/eval"))
     install = sub.add_parser("install", help="ship weights in qa/models/ if they beat the shipped ones on dev F1")
     install.add_argument("weights", type=Path)
     install.add_argument("--force", action="store_true")
@@ -132,6 +144,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"calibration a={c.a:.4f} b={c.b:.4f} on {c.n} answers; no-answer threshold {c.threshold:.2f}")
         for row in c.sweep[::5]:
             print("  " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
+        return 0
+    if args.command == "tune":
+        from train.tune import tune as run_tune
+
+        sets = {name: (args.eval_dir / name / "dev.jsonl", args.eval_dir / name / "articles") for name in ("news", "piaf")}
+        result = run_tune(args.weights, sets, args.chunks)
+        for row in result["grid"]:  # type: ignore[attr-defined]
+            print("  " + "  ".join(f"{k} {v}" for k, v in row.items()))
+        print(f"best {result['best']}; calibration {result['calibration']}; threshold {result['threshold']}")
+        for row in result["sweep"]:  # type: ignore[attr-defined]
+            print("  " + "  ".join(f"{k} {v}" for k, v in row.items()))
         return 0
     if args.command == "dev":
         _dev(args.weights, args.sources)

@@ -1,5 +1,6 @@
-"""Answers of the shipped (fitted) weights with the real model. They move when the weights are refitted:
-the reader's logic is tested on explicit weights in tests/qa/test_reader.py."""
+"""Answers of the shipped readers with the real model: the trained span reader (the default) and the
+evidence reader's fitted weights. They move when either is retrained or refitted: the readers' logic is
+tested on explicit weights and a tiny model in tests/qa and tests/train."""
 
 from __future__ import annotations
 
@@ -8,19 +9,42 @@ import pytest
 from eval.metrics import exact_match
 from eval.questions import load_questions
 from eval.run import DEFAULT_QUESTIONS
+from qa.model_reader import ModelReader
 from qa.pipeline import Pipeline
+from qa.reader import SentenceReader
 
-# Seed questions of each kind that the shipped weights answer right and confidently.
+# Seed questions of each kind that the shipped evidence weights answer right and confidently.
 IDS = ("q001", "q016", "q037", "q049", "q061", "q062", "q065")
+# ... and that the shipped span reader answers right above its threshold: a person, a date, a place, an
+# amount, a cause (a clause) and a manner.
+MODEL_IDS = ("q003", "q039", "q048", "q058", "q076", "q089")
 
 
-@pytest.mark.parametrize("question_id", IDS)
-def test_the_shipped_weights_answer_seed_questions(real_pipeline: Pipeline, question_id: str) -> None:
+@pytest.mark.parametrize("question_id", MODEL_IDS)
+def test_the_shipped_span_reader_answers_seed_questions(real_pipeline: Pipeline, question_id: str) -> None:
+    assert isinstance(real_pipeline.reader, ModelReader)  # the default reader
     question = next(q for q in load_questions(DEFAULT_QUESTIONS) if q.id == question_id)
     answer = real_pipeline.ask(question.question).answer
     assert answer is not None, question.question
     assert exact_match(answer.text, question.answers) == 1.0, (question.question, answer.text)
-    assert real_pipeline.index.articles[answer.doc_id].text[answer.start : answer.end] == answer.text
+    text = real_pipeline.index.articles[answer.doc_id].text
+    assert text[answer.start : answer.end] == answer.text
+    assert text[answer.sentence_start : answer.sentence_end] == answer.sentence
+    assert answer.sentence_start <= answer.start < answer.end <= answer.sentence_end
+
+
+def test_the_span_reader_abstains_on_a_question_the_articles_do_not_answer(real_pipeline: Pipeline) -> None:
+    assert real_pipeline.ask("Quelle est la recette traditionnelle de la ratatouille niçoise ?").answer is None
+
+
+@pytest.mark.parametrize("question_id", IDS)
+def test_the_shipped_weights_answer_seed_questions(real_pipeline: Pipeline, question_id: str) -> None:
+    evidence = real_pipeline.with_reader(SentenceReader(real_pipeline.index))
+    question = next(q for q in load_questions(DEFAULT_QUESTIONS) if q.id == question_id)
+    answer = evidence.ask(question.question).answer
+    assert answer is not None, question.question
+    assert exact_match(answer.text, question.answers) == 1.0, (question.question, answer.text)
+    assert evidence.index.articles[answer.doc_id].text[answer.start : answer.end] == answer.text
 
 
 def test_top_k_changes_the_citations_not_the_answer(real_pipeline: Pipeline) -> None:

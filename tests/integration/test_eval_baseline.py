@@ -5,7 +5,6 @@ over HTTP is where it says in the document that GET /documents returns."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -64,13 +63,7 @@ def test_every_returned_span_is_where_it_says_over_http(key: str, request: pytes
     threshold is 0 so that every question returns an answer with its alternatives."""
     real_pipeline: Pipeline = request.getfixturevalue(SETS[key])
     questions = load_questions(HERE / key)
-    open_pipeline = Pipeline(
-        real_pipeline.index,
-        real_pipeline.embedder,
-        replace(real_pipeline.reader.config, no_answer_threshold=0.0),
-        mode=real_pipeline.retriever.mode,
-        rrf_k=real_pipeline.retriever.rrf_k,
-    )
+    open_pipeline = real_pipeline.with_reader(real_pipeline.reader.with_threshold(0.0))
     counts = {"answer": 0, "sentence": 0, "alternative": 0, "supporting": 0, "citation": 0}
     with TestClient(create_app(pipeline=open_pipeline)) as client:
 
