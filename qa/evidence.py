@@ -27,6 +27,7 @@ from index.lexical import terms
 from index.sentences import Sentence
 from index.store import Index
 from qa.analysis import PLACE, THING, QuestionAnalysis
+from qa.locate import SentenceRows
 from qa.types import Hit
 
 _BASE_FEATURES = (
@@ -163,11 +164,8 @@ class EvidenceBuilder:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        by_doc: dict[str, list[int]] = defaultdict(list)
-        for row, sentence in enumerate(index.sentences):
-            by_doc[sentence.doc_id].append(row)
-        self._rows = {d: sorted(rows, key=lambda r: index.sentences[r].start) for d, rows in by_doc.items()}
-        self._starts = {d: [index.sentences[r].start for r in rows] for d, rows in self._rows.items()}
+        located = SentenceRows.of(index.sentences)
+        self._rows, self._starts = located.rows, located.starts
         self._previous = {rows[i]: rows[i - 1] for rows in self._rows.values() for i in range(1, len(rows))}
         self._n_chunks = max(1, len(index.chunks))
         self._max_idf = math.log(1.0 + (self._n_chunks + 0.5) / 0.5)

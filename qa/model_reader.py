@@ -10,9 +10,7 @@ characters: ``article.text[start:end]`` is the answer, always.
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -20,6 +18,7 @@ import numpy as np
 from index.store import Index
 from qa.analysis import QuestionAnalysis, analyse
 from qa.evidence import answer_key
+from qa.locate import SentenceRows
 from qa.span_model import SpanGuess, SpanModel, trim
 from qa.types import Answer, Hit, Span
 
@@ -55,11 +54,7 @@ class ModelReader:
         self.index = index
         self.model = model
         self.config = config or ModelReaderConfig()
-        by_doc: dict[str, list[int]] = defaultdict(list)
-        for row, sentence in enumerate(index.sentences):
-            by_doc[sentence.doc_id].append(row)
-        self._rows = {d: sorted(rows, key=lambda r: index.sentences[r].start) for d, rows in by_doc.items()}
-        self._starts = {d: [index.sentences[r].start for r in rows] for d, rows in self._rows.items()}
+        self._located = SentenceRows.of(index.sentences)
 
     @property
     def max_chunks(self) -> int:
@@ -104,11 +99,7 @@ class ModelReader:
 
     def sentence_row(self, doc_id: str, offset: int) -> int | None:
         """The row of the sentence holding character ``offset`` of an article."""
-        starts = self._starts.get(doc_id)
-        if not starts:
-            return None
-        i = bisect.bisect_right(starts, offset) - 1
-        return self._rows[doc_id][max(0, i)]
+        return self._located.at(doc_id, offset)
 
     def passages(self, hits: list[Hit]) -> list[Passage]:
         """The chunks widened to whole sentences, overlapping ones of an article merged, in retrieval order."""
