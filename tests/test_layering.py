@@ -16,7 +16,8 @@ PACKAGES = ("index", "qa", "api", "eval", "train")
 FORBIDDEN = {
     "index": {"qa", "api", "eval", "train"},
     "qa": {"api", "eval", "train"},
-    "eval": {"api"},
+    "eval": {"api", "train"},
+    "api": {"train"},
 }
 
 
