@@ -22,14 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from index.errors import QAError
+from index.errors import ModelUnavailable
 
 MODELS_DIR = Path(__file__).with_name("models")
 DEFAULT_WEIGHTS = MODELS_DIR / "span_reader.safetensors"
 CARD_SUFFIX = ".json"
 
 
-class ReaderModelError(QAError):
+class ReaderModelError(ModelUnavailable):
     """The span reader's weights are missing, damaged or do not fit the base model."""
 
 

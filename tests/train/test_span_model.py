@@ -120,3 +120,9 @@ def test_loaded_model_reads_spans_inside_the_passage(tiny_base: Path, tmp_path: 
     for g in guesses:
         passage = [TRICKY, "Le maire de Rennes a inauguré le pont."][g.passage]
         assert 0 <= g.start < g.end <= len(passage)
+
+
+def test_a_reader_model_error_is_a_service_unavailable() -> None:
+    from api.app import status_for
+
+    assert status_for(ReaderModelError("the span reader's weights are missing")) == 503
