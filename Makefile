@@ -68,7 +68,7 @@ train-data: setup        ## check the team-written news training set (data/train
 	$(PY) -m train.validate
 
 train: models train-data ## fine-tune the span reader (2 stages, resumable), tune + calibrate on the dev splits, ship it if it wins
-	$(PY) -m train fit --sources piaf --out $(TRAIN_OUT)/piaf --epochs 2 --lr 2e-4 --stop-at 120 --no-dev
+	$(PY) -m train fit --sources piaf --out $(TRAIN_OUT)/piaf --epochs 2 --lr 2e-4 --no-dev
 	$(PY) -m train fit --sources piaf news --share piaf=0.35 --init $(TRAIN_OUT)/piaf/span_reader.safetensors \
 		--out $(TRAIN_OUT)/mix --epochs 1.2 --lr 1.5e-4 --no-dev
 	$(PY) -m train.export
