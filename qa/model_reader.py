@@ -69,7 +69,7 @@ class ModelReader:
 
     @classmethod
     def config_from_card(cls, model: SpanModel, max_chunks: int, threshold: float | None = None) -> ModelReaderConfig:
-        """The calibration and no-answer threshold fitted for these weights (``python -m train calibrate``)."""
+        """The calibration and no-answer threshold fitted for these weights (``python -m train tune``)."""
         card = model.card
         a, b = card.get("calibration", (1.0, 0.0))
         t = threshold if threshold is not None else float(card.get("no_answer_threshold", 0.5))

@@ -120,11 +120,6 @@ def main(argv: list[str] | None = None) -> int:
     dev = sub.add_parser("dev", help="score weights on the development split")
     dev.add_argument("weights", type=Path)
     dev.add_argument("--sources", nargs="+", default=["piaf", "news"], choices=["piaf", "news"])
-    cal = sub.add_parser("calibrate", help="fit confidence and no-answer threshold on the news dev split (python -m train.export first)")
-    cal.add_argument("weights", type=Path)
-    cal.add_argument("--questions", type=Path, default=Path("build/eval/news/dev.jsonl"))
-    cal.add_argument("--articles", type=Path, default=Path("build/eval/news/articles"))
-    cal.add_argument("--chunks", type=int, default=3)
     tune = sub.add_parser(
         "tune", help="tune passage penalty and kind weight on the dev splits, then calibrate (python -m train.export first)"
     )
@@ -137,14 +132,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "fit":
         return _fit(args)
-    if args.command == "calibrate":
-        from train.calibrate import run
-
-        c = run(args.weights, args.questions, args.articles, args.chunks)
-        print(f"calibration a={c.a:.4f} b={c.b:.4f} on {c.n} answers; no-answer threshold {c.threshold:.2f}")
-        for row in c.sweep[::5]:
-            print("  " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
-        return 0
     if args.command == "tune":
         from train.tune import tune as run_tune
 

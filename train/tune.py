@@ -24,11 +24,22 @@ from qa.analysis import analyse
 from qa.model_reader import ModelReader, ModelReaderConfig
 from qa.settings import Settings
 from qa.span_model import card_path, read_card
-from train.calibrate import fit_logistic
 
 PENALTIES = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)
 KIND_WEIGHTS = (0.0, 1.0, 2.0, 4.0)
 MAX_UNANSWERED = 0.08
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 200) -> tuple[float, float]:
+    """Newton's method on a 1-D logistic regression with a small ridge."""
+    w = np.zeros(2)
+    design = np.stack([x, np.ones_like(x)], axis=1)
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(design @ w)))
+        grad = design.T @ (p - y) + 1e-3 * w
+        hess = (design * (p * (1 - p))[:, None]).T @ design + 1e-3 * np.eye(2)
+        w -= np.linalg.solve(hess, grad)
+    return float(w[0]), float(w[1])
 
 
 @dataclass(frozen=True)
