@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from index.corpus import load_articles
 from index.errors import QAError
 from index.store import build_index, fingerprint, read_manifest, why_stale
-from qa.factory import chunking_config, load_embedder, load_pipeline
+from qa.factory import chunking_config, load_embedder, load_pipeline, load_span_model
 from qa.pipeline import validate_question
 from qa.retrieval import Mode
 from qa.settings import Settings
@@ -101,6 +101,10 @@ def _models(settings: Settings) -> int:
     started = time.perf_counter()
     embedder = load_embedder(settings)
     print(f"model {embedder.name} ready (dimension {embedder.dim}, {time.perf_counter() - started:.1f} s)")
+    if settings.reader == "model":
+        started = time.perf_counter()
+        span = load_span_model(settings)  # exports the ONNX graph once, so the first `qa serve` starts fast
+        print(f"span reader ready ({span.backend}, {time.perf_counter() - started:.1f} s)")
     return 0
 
 

@@ -25,8 +25,10 @@ def reader_config(settings: Settings) -> ReaderConfig:
 
 def load_span_model(settings: Settings) -> SpanModel:
     """The trained span reader over the rebuilt e5-small (its checksum checked)."""
-    base = Path(resolve_model(DEFAULT_MODEL, settings.model_cache_dir).location)
-    return SpanModel(base, settings.reader_weights or DEFAULT_WEIGHTS).load()
+    spec = resolve_model(DEFAULT_MODEL, settings.model_cache_dir)
+    weights = settings.reader_weights or DEFAULT_WEIGHTS
+    backend = settings.reader_backend
+    return SpanModel(Path(spec.location), weights, backend=backend, cache_dir=settings.model_cache_dir, base_version=spec.version).load()
 
 
 def reader_for(index: Index, settings: Settings, span_model: SpanModel | None = None) -> Reader:

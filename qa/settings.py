@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.models import DEFAULT_MODEL
 from qa.retrieval import Mode
+from qa.span_runtime import Backend
 
 
 class Settings(BaseSettings):
@@ -32,6 +33,11 @@ class Settings(BaseSettings):
         "model", description="model: the trained span reader (qa/models); evidence: the feature reader fitted on evidence"
     )
     reader_weights: Path | None = Field(None, description="span reader weights (default: the ones shipped in qa/models)")
+    reader_backend: Backend = Field(
+        "onnx",
+        description="how the span reader runs: onnx (ONNX Runtime: torch's numbers at half the CPU), torch, "
+        "or onnx-int8 (int8 weights: faster, measurably less accurate)",
+    )
     model_chunks: int = Field(3, ge=1, le=20, description="top chunks the span reader reads")
     model_threshold: float | None = Field(None, ge=0.0, le=1.0, description="span reader's no-answer threshold (default: its card's)")
     reader_chunks: int = Field(5, ge=1, le=20, description="top chunks the evidence reader draws sentences from")

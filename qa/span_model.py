@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import ModelUnavailable
+from qa.span_runtime import Backend, Runner, cache_name, export, onnx_runner, torch_runner
 
 MODELS_DIR = Path(__file__).with_name("models")
 DEFAULT_WEIGHTS = MODELS_DIR / "span_reader.safetensors"
@@ -142,24 +143,41 @@ class SpanModel:
     weights: Path = DEFAULT_WEIGHTS
     windows: WindowConfig = field(default_factory=WindowConfig)
     threads: int | None = None
-    _model: Any = field(default=None, init=False, repr=False)
+    backend: Backend = "torch"
+    # where an ONNX backend keeps its exported graph (default: beside the base model)
+    cache_dir: Path | None = None
+    base_version: str = ""
+    _run: Runner | None = field(default=None, init=False, repr=False)
     _tokenizer: Any = field(default=None, init=False, repr=False)
     card: dict[str, Any] = field(default_factory=dict, init=False)
 
     def load(self) -> SpanModel:
-        import torch
         from transformers import AutoTokenizer
 
         self.card = read_card(self.weights)
-        delta = load_delta(self.weights, self.card)
         self._tokenizer = AutoTokenizer.from_pretrained(str(self.base_dir))
-        model = build_model(self.base_dir)
-        apply_delta(model, delta)
-        model.eval()
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        self._model = model
+        if self.backend == "torch":
+            self._run = torch_runner(self.torch_model(), self.threads)
+            return self
+        graph = (self.cache_dir or self.base_dir.parent) / cache_name(self.card["sha256"], self.base_version, self.backend)
+        if graph.is_file():
+            try:
+                verify(self.weights, self.card)  # the cache is named after the card: the file must still match it
+                self._run = onnx_runner(graph, self.threads)
+                return self
+            except ReaderModelError:
+                raise
+            except Exception:  # an unreadable cached graph: export it again  # noqa: BLE001
+                graph.unlink(missing_ok=True)
+        export(self.torch_model(), graph, quantize=self.backend == "onnx-int8")
+        self._run = onnx_runner(graph, self.threads)
         return self
+
+    def torch_model(self) -> Any:
+        """The base encoder with the shipped delta applied (its checksum checked), in eval mode."""
+        model = build_model(self.base_dir)
+        apply_delta(model, load_delta(self.weights, self.card))
+        return model.eval()
 
     @property
     def tokenizer(self) -> Any:
@@ -169,25 +187,21 @@ class SpanModel:
 
     def read(self, question: str, passages: Sequence[str], *, k: int = 3, batch_size: int = 8) -> list[SpanGuess]:
         """The best spans of every passage, best first (at most ``k`` per window)."""
-        import torch
-
-        if self._model is None:
+        if self._run is None:
             raise RuntimeError("SpanModel.load() first")
         windows = make_windows(self.tokenizer, question, passages, self.windows)
         guesses: list[SpanGuess] = []
         order = sorted(range(len(windows)), key=lambda w: len(windows[w].input_ids))
-        with torch.inference_mode():
-            for b in range(0, len(order), batch_size):
-                batch = [windows[w] for w in order[b : b + batch_size]]
-                ids, mask = pad([w.input_ids for w in batch], self.tokenizer.pad_token_id)
-                out = self._model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
-                starts, ends = out.start_logits.float().numpy(), out.end_logits.float().numpy()
-                for w, s, e in zip(batch, starts, ends, strict=True):
-                    null = float(s[0] + e[0])
-                    for a, z, score in best_spans(s, e, w.offsets, self.windows.max_answer_tokens, k):
-                        first, last = w.offsets[a], w.offsets[z]
-                        assert first is not None and last is not None
-                        guesses.append(SpanGuess(w.passage, first[0], last[1], score - null, null))
+        for b in range(0, len(order), batch_size):
+            batch = [windows[w] for w in order[b : b + batch_size]]
+            ids, mask = pad([w.input_ids for w in batch], self.tokenizer.pad_token_id)
+            starts, ends = self._run(np.array(ids, dtype=np.int64), np.array(mask, dtype=np.int64))
+            for w, s, e in zip(batch, starts, ends, strict=True):
+                null = float(s[0] + e[0])
+                for a, z, score in best_spans(s, e, w.offsets, self.windows.max_answer_tokens, k):
+                    first, last = w.offsets[a], w.offsets[z]
+                    assert first is not None and last is not None
+                    guesses.append(SpanGuess(w.passage, first[0], last[1], score - null, null))
         guesses.sort(key=lambda g: -g.score)
         return guesses
 
@@ -243,17 +257,22 @@ def read_card(weights: Path) -> dict[str, Any]:
     return dict(data)
 
 
-def load_delta(weights: Path, card: dict[str, Any]) -> dict[str, Any]:
-    """The fine-tuned tensors, after checking the file against the card's SHA-256."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
+def verify(weights: Path, card: dict[str, Any]) -> None:
+    """Raise :class:`ReaderModelError` unless ``weights`` has the card's SHA-256."""
     actual = sha256(weights)
     if actual != card["sha256"]:
         raise ReaderModelError(
             f"the span reader's weights {weights} do not match their checksum (sha256 {actual[:12]}…, expected "
             f"{str(card['sha256'])[:12]}…): the file is damaged or was replaced; restore it from git"
         )
+
+
+def load_delta(weights: Path, card: dict[str, Any]) -> dict[str, Any]:
+    """The fine-tuned tensors, after checking the file against the card's SHA-256."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    verify(weights, card)
     try:
         return dict(load_file(str(weights)))
     except (SafetensorError, OSError, ValueError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import uvicorn
@@ -160,9 +161,21 @@ def test_bad_configuration_is_one_error_line(
     assert line.startswith("error: bad configuration") and name.removeprefix("QA_").casefold() in line.casefold()
 
 
-def test_models(fake_model: FakeEmbedder, capsys: pytest.CaptureFixture[str]) -> None:
+def test_models(fake_model: FakeEmbedder, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded: list[str] = []
+
+    def load_span_model(settings: Settings) -> SimpleNamespace:
+        loaded.append(settings.reader_backend)
+        return SimpleNamespace(backend=settings.reader_backend)
+
+    monkeypatch.setattr(cli, "load_span_model", load_span_model)
     assert cli.main(["models"]) == 0
-    assert capsys.readouterr().out.startswith(f"model {fake_model.name} ready (dimension 256")
+    out = capsys.readouterr().out
+    assert out.startswith(f"model {fake_model.name} ready (dimension 256")
+    assert loaded == [Settings().reader_backend] and f"span reader ready ({loaded[0]}," in out  # its graph exported now, not at first serve
+    monkeypatch.setenv("QA_READER", "evidence")
+    assert cli.main(["models"]) == 0
+    assert len(loaded) == 1  # the evidence reader needs no span model
 
 
 def test_serve_arguments(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
