@@ -6,7 +6,7 @@ from pathlib import Path
 
 from index.chunking import ChunkingConfig
 from index.embedding import Embedder, SentenceTransformerEmbedder
-from index.models import DEFAULT_MODEL, resolve_model
+from index.models import DEFAULT_MODEL, ModelSpec, resolve_model
 from index.store import Index, check_model, load_build, read_build_manifest, using_current
 from qa.model_reader import ModelReader
 from qa.pipeline import Pipeline, Reader
@@ -46,7 +46,12 @@ def pipeline_for(index: Index, embedder: Embedder, settings: Settings, span_mode
 
 def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     """Resolve (building the e5 folder if needed) and load the embedding model."""
-    return SentenceTransformerEmbedder(resolve_model(settings.model, settings.model_cache_dir)).load()
+    return embedder_for(resolve_model(settings.model, settings.model_cache_dir), settings).load()
+
+
+def embedder_for(spec: ModelSpec, settings: Settings) -> SentenceTransformerEmbedder:
+    """The embedder of ``spec`` with the configured question backend (not loaded)."""
+    return SentenceTransformerEmbedder(spec, query_backend=settings.query_backend, cache_dir=settings.model_cache_dir)
 
 
 def load_pipeline(settings: Settings, embedder: SentenceTransformerEmbedder | None = None) -> Pipeline:
@@ -59,6 +64,6 @@ def load_pipeline(settings: Settings, embedder: SentenceTransformerEmbedder | No
         if embedder is None:
             spec = resolve_model(settings.model, settings.model_cache_dir)
             check_model(read_build_manifest(build, root), spec.name, root)  # before loading weights
-            embedder = SentenceTransformerEmbedder(spec).load()
+            embedder = embedder_for(spec, settings).load()
         index = load_build(build, root, model=embedder.name)
     return pipeline_for(index, embedder, settings)

@@ -12,6 +12,7 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.embedding import QueryBackend
 from index.models import DEFAULT_MODEL
 from qa.retrieval import Mode
 from qa.span_runtime import Backend
@@ -24,6 +25,9 @@ class Settings(BaseSettings):
     index_dir: Path = Field(Path("data/index"), description="where built indexes live (current -> builds/<id>)")
     model: str = Field(DEFAULT_MODEL, description="built-in name, local folder, or hub id (hub only where reachable)")
     model_cache_dir: Path = Field(Path("data/models"), description="where built-in models are built on first use")
+    query_backend: QueryBackend = Field(
+        "onnx", description="how questions are embedded: onnx (an ONNX Runtime graph of the same model, exported once) or torch"
+    )
     chunk_size: int = Field(400, ge=50, description="chunk size in characters")
     chunk_overlap: int = Field(80, ge=0, description="overlap between consecutive chunks in characters")
     retrieval_mode: Mode = Field(Mode.HYBRID, description="hybrid (BM25 + dense, fused), dense or bm25")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from index.errors import ModelUnavailable
-from qa.span_runtime import Backend, Runner, cache_name, export, onnx_runner, torch_runner
+from qa.span_runtime import Backend, Runner, cache_name, onnx_runner, torch_runner
 
 MODELS_DIR = Path(__file__).with_name("models")
 DEFAULT_WEIGHTS = MODELS_DIR / "span_reader.safetensors"
@@ -160,17 +160,8 @@ class SpanModel:
             self._run = torch_runner(self.torch_model(), self.threads)
             return self
         graph = (self.cache_dir or self.base_dir.parent) / cache_name(self.card["sha256"], self.base_version, self.backend)
-        if graph.is_file():
-            try:
-                verify(self.weights, self.card)  # the cache is named after the card: the file must still match it
-                self._run = onnx_runner(graph, self.threads)
-                return self
-            except ReaderModelError:
-                raise
-            except Exception:  # an unreadable cached graph: export it again  # noqa: BLE001
-                graph.unlink(missing_ok=True)
-        export(self.torch_model(), graph, quantize=self.backend == "onnx-int8")
-        self._run = onnx_runner(graph, self.threads)
+        verify(self.weights, self.card)  # the graph is named after the card: the weights must still match it
+        self._run = onnx_runner(graph, self.torch_model, self.backend, self.threads)
         return self
 
     def torch_model(self) -> Any:

@@ -27,7 +27,7 @@ class SwappingEmbedder(FakeEmbedder):
 def test_load_pipeline_checks_and_loads_one_build(tmp_path: Path, articles: list[Article], monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "idx"
     first = build_index(articles, FakeEmbedder(), root)
-    monkeypatch.setattr(factory, "SentenceTransformerEmbedder", lambda spec: SwappingEmbedder(spec, root, articles))
+    monkeypatch.setattr(factory, "SentenceTransformerEmbedder", lambda spec, **options: SwappingEmbedder(spec, root, articles))
     pipeline = factory.load_pipeline(Settings(index_dir=root, model="fake-hash-256"))
     assert read_manifest(root).articles == 1  # `current` moved while the model loaded
     assert pipeline.index.manifest == first and len(pipeline.index.articles) == 3  # the build that was checked

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import index.onnx_graph as onnx_graph
 import qa.span_model as span_model
 from qa.span_model import ReaderModelError, SpanModel, build_model, save_delta
 
@@ -50,7 +51,7 @@ def test_the_graph_is_exported_once_then_reused(tiny_base: Path, tmp_path: Path,
     def no_export(*args: object, **kwargs: object) -> None:
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(span_model, "export", no_export)
+    monkeypatch.setattr(onnx_graph, "export", no_export)
     monkeypatch.setattr(span_model, "build_model", no_export)  # nor is the torch model built
     assert SpanModel(tiny_base, weights, backend="onnx", cache_dir=tmp_path).load().read(QUESTION, PASSAGES)
 
