@@ -56,7 +56,11 @@ def test_adds_a_new_article_as_a_one_line_jsonl(mixed: Path) -> None:
     assert changes == [FileChange(Path("dossiers/delta.jsonl"), article_line(new) + "\n")]
     loaded = write(mixed, changes)
     assert loaded["dossiers/delta"].text == "Nouvel article sur Nantes."
-    assert (loaded["dossiers/delta"].title, loaded["dossiers/delta"].date, loaded["dossiers/delta"].url) == ("Nantes", "2025-11-01", "https://x.fr/d")
+    assert (loaded["dossiers/delta"].title, loaded["dossiers/delta"].date, loaded["dossiers/delta"].url) == (
+        "Nantes",
+        "2025-11-01",
+        "https://x.fr/d",
+    )
     assert len(loaded) == 7
 
 
