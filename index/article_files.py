@@ -12,11 +12,13 @@ change is idempotent), so the folder ends either before the changes (no journal 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from index.corpus import ARTICLE_SUFFIXES, Article, _jsonl_articles
 from index.errors import BadArticle, CorpusError
 
 JOURNAL = ".qa-journal.json"
+_LOCK = ".qa-lock"  # one process changes the folder at a time (a server's writer, `qa index sync`)
 _TMP_SUFFIX = ".qa-tmp"
 MAX_ID_CHARS = 200
 _MAX_NAME_BYTES = 200  # a path segment, before ".jsonl": well under the usual 255-byte limit
@@ -161,25 +164,39 @@ def apply_changes(folder: Path, changes: Sequence[FileChange]) -> None:
     if not changes:
         return
     journal = [{"path": change.path.as_posix(), "content": change.content} for change in changes]
-    _write_atomic(folder / JOURNAL, json.dumps({"changes": journal}, ensure_ascii=False))
-    _replay(folder, changes)
-    (folder / JOURNAL).unlink()
-    _fsync_dir(folder)
+    with _folder_lock(folder):
+        _write_atomic(folder / JOURNAL, json.dumps({"changes": journal}, ensure_ascii=False))
+        _replay(folder, changes)
+        (folder / JOURNAL).unlink()
+        _fsync_dir(folder)
 
 
 def recover(folder: Path) -> bool:
     """Finish the changes a crash interrupted (a journal left in ``folder``), and remove temporary files;
     true when there was a journal to replay."""
-    for tmp in folder.rglob(f".*{_TMP_SUFFIX}"):
-        tmp.unlink(missing_ok=True)
-    path = folder / JOURNAL
-    if not path.is_file():
+    if not folder.is_dir():
         return False
-    data = json.loads(path.read_text(encoding="utf-8"))  # written whole by a rename: never truncated
-    _replay(folder, [FileChange(Path(c["path"]), c["content"]) for c in data["changes"]])
-    path.unlink()
-    _fsync_dir(folder)
-    return True
+    with _folder_lock(folder):
+        for tmp in folder.rglob(f".*{_TMP_SUFFIX}"):
+            tmp.unlink(missing_ok=True)
+        path = folder / JOURNAL
+        if not path.is_file():
+            return False
+        data = json.loads(path.read_text(encoding="utf-8"))  # written whole by a rename: never truncated
+        _replay(folder, [FileChange(Path(c["path"]), c["content"]) for c in data["changes"]])
+        path.unlink()
+        _fsync_dir(folder)
+        return True
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    with (folder / _LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _replay(folder: Path, changes: Sequence[FileChange]) -> None:
