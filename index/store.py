@@ -126,7 +126,7 @@ class Manifest:
         names = {f.name for f in fields(cls)}
         missing = names - data.keys()
         if missing:
-            raise IndexIncompatible(f"index manifest lacks {sorted(missing)}: rebuild the index")
+            raise IndexIncompatible(f"index manifest lacks {sorted(missing)}: rebuild it with `qa index build`")
         return cls(**{k: data[k] for k in names})
 
     @property
@@ -376,10 +376,12 @@ def read_build_manifest(build: Path, root: Path) -> Manifest:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise IndexIncompatible(f"unreadable index manifest {path} ({exc}): rebuild the index") from exc
+        raise IndexIncompatible(f"unreadable index manifest {path} ({exc}): rebuild it with `qa index build`") from exc
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         found = data.get("format_version") if isinstance(data, dict) else None
-        raise IndexIncompatible(f"index at {root} has format {found}, this version reads {FORMAT_VERSION}: rebuild the index")
+        raise IndexIncompatible(
+            f"index at {root} has format {found}, this version reads {FORMAT_VERSION}: rebuild it with `qa index build`"
+        )
     return Manifest.from_dict(data)
 
 
@@ -414,9 +416,9 @@ def load_build(build: Path, root: Path, *, model: str | None = None) -> Index:
         vectors = np.load(build / "sentences.npy", allow_pickle=False)
         lexical = Bm25Index.load(build / "bm25")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:  # json errors are ValueErrors
-        raise IndexIncompatible(f"index at {build} is damaged ({exc}): rebuild it") from exc
+        raise IndexIncompatible(f"index at {build} is damaged ({exc}): rebuild it with `qa index build`") from exc
     if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(vectors) != len(sentences) or dense.d != manifest.dim:
-        raise IndexIncompatible(f"index at {build} is inconsistent (counts or dimension differ): rebuild it")
+        raise IndexIncompatible(f"index at {build} is inconsistent (counts or dimension differ): rebuild it with `qa index build`")
     return Index(build, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical, spans)
 
 
