@@ -50,7 +50,7 @@ def start_writer(app: FastAPI) -> None:
     try:
         writer = writer_for(settings, serving, publish)
         writer.start()
-    except QAError as exc:
+    except (QAError, OSError, ValueError) as exc:  # a broken articles folder or journal: serve, but refuse writes
         log.error("writes unavailable: %s", exc)
         app.state.writer_error = f"writes are unavailable: {exc}"
         return

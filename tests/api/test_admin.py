@@ -127,6 +127,18 @@ def test_write_endpoints_need_the_admin_token(client: TestClient) -> None:
     assert client.post("/documents", json={"articles": [DELTA]}, headers=AUTH).status_code == 200
 
 
+def test_the_token_is_checked_before_the_articles(client: TestClient) -> None:
+    """A schema-invalid body without a token gets 401, not a 422 describing the schema (malformed JSON is
+    refused as 422 by FastAPI before any dependency runs)."""
+    assert client.post("/documents", json={"articles": "x"}).status_code == 401
+    assert client.post("/documents", json={"articles": [{"id": "../x", "text": ""}]}).status_code == 401
+
+
+def test_a_blank_admin_token_disables_writes(settings: Settings, embedder: GatedEmbedder) -> None:
+    with start(make_settings(settings.articles_dir, settings.index_dir, admin_token="  "), embedder) as client:
+        assert client.post("/documents", json={"articles": [DELTA]}, headers={"Authorization": "Bearer   "}).status_code == 403
+
+
 def test_without_an_admin_token_writes_answer_403(settings: Settings, embedder: GatedEmbedder) -> None:
     with start(make_settings(settings.articles_dir, settings.index_dir, admin_token=None), embedder) as client:
         for response in (
@@ -171,6 +183,15 @@ def test_add_is_read_at_once_and_written_to_the_folder(client: TestClient, setti
     assert_folder_and_index_agree(client, settings)
     again = client.post("/documents", json={"articles": [DELTA]}, headers=AUTH).json()
     assert (again["added"], again["replaced"], again["unchanged"]) == ([], [], ["delta"])
+
+
+def test_ids_with_folders_are_added_and_deleted(client: TestClient, settings: Settings) -> None:
+    body = client.post("/documents", json={"articles": [{**DELTA, "id": "2025/11/delta"}]}, headers=AUTH).json()
+    assert body["added"] == ["2025/11/delta"] and (settings.articles_dir / "2025" / "11" / "delta.jsonl").is_file()
+    assert client.get("/documents/2025/11/delta").status_code == 200
+    assert client.delete("/documents/2025/11/delta", headers=AUTH).json()["removed"]["doc_id"] == "2025/11/delta"
+    assert client.get("/documents/2025/11/delta").status_code == 404
+    assert_folder_and_index_agree(client, settings)
 
 
 def test_replace_leaves_one_definition(client: TestClient, settings: Settings) -> None:
