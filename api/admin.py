@@ -28,7 +28,10 @@ _AUTH: dict[int | str, dict[str, Any]] = {
 }
 _WRITE: dict[int | str, dict[str, Any]] = {
     **_AUTH,
-    409: {"model": ErrorOut, "description": "another write holds the writer (retry), or the articles folder must be fixed"},
+    409: {
+        "model": ErrorOut,
+        "description": "another write holds the writer (retry), the articles folder must be fixed, or the last article would go",
+    },
     503: {"model": ErrorOut, "description": "no index is loaded"},
 }
 
