@@ -126,10 +126,10 @@ def _update(
         added = tuple(a.doc_id for a in wanted if a.doc_id not in old)
         replaced = tuple(a.doc_id for a in wanted if a.doc_id in old and not same_article(a, old[a.doc_id]))
         removed = tuple(sorted(old.keys() - new_ids))
-        if base is not None and why_full is None and not (added or replaced or removed):
+        if why_full is None and base is not None and not (added or replaced or removed):
             return SyncReport(base.manifest, (), (), (), len(wanted), 0, None, False, round(time.perf_counter() - started, 3))
         changed = set(added) | set(replaced)
-        if base is None or why_full is not None:
+        if why_full is not None or base is None:
             parts = analyse_articles(wanted, embedder, chunker, annotator, show_progress=show_progress)
             embedded = len(parts.chunks)
         else:
@@ -151,14 +151,12 @@ def _update(
 
 
 def _current(root: Path, expected: Fingerprint) -> tuple[Index | None, str | None]:
-    """The current build and why it cannot be reused (``None``: it can)."""
+    """The current build (``None``: none can be read) and why its parts cannot be reused (``None``: they can)."""
     try:
         with using_current(root) as build:
             manifest = read_build_manifest(build, root)
             differs = [f.name for f in fields(Fingerprint) if getattr(manifest.fingerprint, f.name) != getattr(expected, f.name)]
-            if differs:
-                return None, f"{', '.join(differs)} changed"
-            return load_build(build, root), None
+            return load_build(build, root), f"{', '.join(differs)} changed" if differs else None
     except IndexNotBuilt:
         return None, "no index yet"
     except IndexIncompatible as exc:

@@ -109,6 +109,18 @@ def test_a_changed_fingerprint_makes_a_full_build(tmp_path: Path, articles: list
     assert "model" in (sync_index(root, articles, other_model).full_build or "")
 
 
+def test_update_with_a_changed_fingerprint_applies_the_change_in_a_full_build(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder
+) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    report = update_index(root, fake_embedder, ChunkingConfig(120, 30), upserts=[DELTA], deletes=["gamma"])
+    assert report.full_build is not None and (report.added, report.removed) == (("delta",), ("gamma",))
+    full_root = tmp_path / "full"
+    build_index([a for a in articles if a.doc_id != "gamma"] + [DELTA], fake_embedder, full_root, ChunkingConfig(120, 30))
+    assert_same_index(load_index(root), load_index(full_root))
+
+
 def test_no_index_yet_makes_a_full_build(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
     report = sync_index(tmp_path / "new", articles, fake_embedder)
     assert report.full_build == "no index yet" and report.added == tuple(sorted(a.doc_id for a in articles))
