@@ -174,8 +174,8 @@ def apply_changes(folder: Path, changes: Sequence[FileChange]) -> None:
 def recover(folder: Path) -> bool:
     """Finish the changes a crash interrupted (a journal left in ``folder``), and remove temporary files;
     true when there was a journal to replay."""
-    if not folder.is_dir():
-        return False
+    if not folder.is_dir() or not ((folder / JOURNAL).exists() or any(folder.rglob(f".*{_TMP_SUFFIX}"))):
+        return False  # nothing to do (and nothing written: a read-only folder is fine)
     with _folder_lock(folder):
         for tmp in folder.rglob(f".*{_TMP_SUFFIX}"):
             tmp.unlink(missing_ok=True)

@@ -142,3 +142,10 @@ def test_recover_finishes_an_interrupted_change(mixed: Path) -> None:
     assert loaded["alpha"].text == "Remplacé." and "lot-1" not in loaded
     assert not (mixed / JOURNAL).exists() and not (mixed / ".beta.txt.qa-tmp").exists()
     assert not recover(mixed)
+
+
+def test_recover_leaves_a_clean_folder_untouched(mixed: Path) -> None:
+    before = sorted(p.name for p in mixed.rglob("*"))
+    assert not recover(mixed)
+    assert sorted(p.name for p in mixed.rglob("*")) == before  # not even a lock file: read-only folders work
+    assert not recover(mixed / "missing")
