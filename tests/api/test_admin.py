@@ -43,6 +43,14 @@ class GatedEmbedder(FakeEmbedder):
         self.gate.set()
         self.entered = threading.Event()
         self.fail = False
+        self.query_gate = threading.Event()  # while clear, questions wait for it (a slow reader in flight)
+        self.query_gate.set()
+        self.query_entered = threading.Event()
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        self.query_entered.set()
+        assert self.query_gate.wait(timeout=30), "test query gate never opened"
+        return super().encode_queries(texts)
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         self.entered.set()
@@ -281,6 +289,24 @@ def test_a_second_write_gets_409_while_readers_keep_the_old_index(client: TestCl
         assert first.result(timeout=30).status_code == 200
     assert client.get("/documents/delta").status_code == 200
     assert client.get("/documents/epsilon").status_code == 404
+
+
+def test_a_request_in_flight_keeps_the_pipeline_it_started_with(client: TestClient, embedder: GatedEmbedder) -> None:
+    question = {"question": "Combien de puces DRAM par mois pour Stargate ?", "top_k": 20}
+    old_text = client.get("/documents/alpha").json()["text"]
+    embedder.query_gate.clear()
+    embedder.query_entered.clear()
+    with ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(client.post, "/ask", json=question)
+        assert embedder.query_entered.wait(timeout=30)
+        assert client.delete("/documents/alpha", headers=AUTH).status_code == 200  # swapped while the ask waits
+        embedder.query_gate.set()
+        body = in_flight.result(timeout=30).json()
+    assert "alpha" in names(body)  # answered whole from the index it started on
+    for citation in body["citations"]:
+        if citation["doc_id"] == "alpha":
+            assert old_text[citation["start"] : citation["end"]] == citation["text"]
+    assert "alpha" not in names(client.post("/ask", json=question).json())  # the next one reads the new index
 
 
 # -- rebuild jobs ------------------------------------------------------------------------------------------------
