@@ -17,9 +17,19 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import web
+from api import admin, web
 from api.routes import router
-from index.errors import BadQuestion, IndexIncompatible, IndexNotBuilt, ModelUnavailable, QAError, UnknownDocument
+from index.errors import (
+    BadArticle,
+    BadQuestion,
+    IndexIncompatible,
+    IndexNotBuilt,
+    ModelUnavailable,
+    QAError,
+    UnknownDocument,
+    WriteConflict,
+)
+from qa.jobs import Jobs
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
@@ -27,6 +37,8 @@ log = logging.getLogger("qa.api")
 
 _STATUS: list[tuple[type[QAError], int]] = [
     (BadQuestion, 422),
+    (BadArticle, 422),
+    (WriteConflict, 409),
     (UnknownDocument, 404),
     (IndexNotBuilt, 503),
     (IndexIncompatible, 503),
@@ -103,7 +115,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             from qa.factory import load_pipeline
 
             try:
-                loaded = load_pipeline(settings or Settings())
+                loaded = load_pipeline(app.state.settings or Settings())
             except QAError as exc:  # serve /health and clear 503s rather than crash
                 app.state.startup_error = str(exc)
                 log.error("service not ready: %s", exc)
@@ -116,6 +128,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             else:
                 log.info("pipeline warm in %.0f ms", app.state.warm_up_ms)
                 app.state.pipeline = loaded
+                await run_in_threadpool(admin.start_writer, app)  # with an admin token: the writer, after a crash's repair
         yield
 
     app = FastAPI(
@@ -124,7 +137,11 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         version="0.1.0",
         lifespan=lifespan,
     )
+    # The write endpoints' settings; with a test pipeline and no settings, writes are disabled and reads open.
+    app.state.settings = settings if settings is not None or pipeline is not None else Settings()
+    app.state.jobs = Jobs()
     app.include_router(router)
+    app.include_router(admin.router)
     web.mount(app)
     app.add_middleware(RequestIds)
 

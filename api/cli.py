@@ -13,9 +13,11 @@ from dataclasses import asdict
 
 from pydantic import ValidationError
 
+from index.article_files import recover
 from index.corpus import load_articles
 from index.errors import QAError
 from index.store import build_index, fingerprint, read_manifest, why_stale
+from index.update import sync_index
 from qa.factory import chunking_config, load_embedder, load_pipeline, load_span_model
 from qa.pipeline import validate_question
 from qa.retrieval import Mode
@@ -23,21 +25,39 @@ from qa.settings import Settings
 from qa.types import Result
 
 
-def _build(settings: Settings, *, only_if_changed: bool) -> int:
+def _build(settings: Settings) -> int:
+    recover(settings.articles_dir)  # finish an article change a crashed server left half done
     articles = load_articles(settings.articles_dir)
     chunking = chunking_config(settings)
     embedder = load_embedder(settings)
-    if only_if_changed:
-        stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking))
-        if not stale:
-            print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
-            return 0
-        print(f"index at {settings.index_dir} is stale ({', '.join(stale)}): rebuilding", file=sys.stderr)
     print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
     manifest = build_index(articles, embedder, settings.index_dir, chunking, show_progress=sys.stderr.isatty())
     print(
         f"built {settings.index_dir}: {manifest.articles} articles, {manifest.chunks} chunks, "
         f"{manifest.sentences} sentences, model {manifest.model}, {manifest.build_seconds:.1f} s"
+    )
+    return 0
+
+
+def _sync(settings: Settings) -> int:
+    """Bring the index up to the articles folder, embedding only added or changed articles (everything when
+    the model, chunking, spaCy, the code's rules or the format changed, or there is no usable index)."""
+    recover(settings.articles_dir)
+    articles = load_articles(settings.articles_dir)
+    chunking = chunking_config(settings)
+    embedder = load_embedder(settings)
+    stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking))
+    if not stale:
+        print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
+        return 0
+    print(f"index at {settings.index_dir} is stale ({', '.join(stale)}): updating", file=sys.stderr)
+    report = sync_index(settings.index_dir, articles, embedder, chunking, show_progress=sys.stderr.isatty())
+    m = report.manifest
+    how = f"full build ({report.full_build})" if report.full_build else "incremental"
+    print(
+        f"synced {settings.index_dir} ({how}): {len(report.added)} added, {len(report.replaced)} replaced, "
+        f"{len(report.removed)} removed, {report.unchanged} unchanged; {report.chunks_embedded} chunks embedded; "
+        f"now {m.articles} articles, {m.chunks} chunks, model {m.model}; {report.seconds:.1f} s"
     )
     return 0
 
@@ -119,7 +139,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     index = commands.add_parser("index", help="build or inspect the index").add_subparsers(dest="action", required=True)
     index.add_parser("build", help="rebuild the index from the articles folder")
-    index.add_parser("sync", help="rebuild only if the articles, model or chunking changed")
+    index.add_parser("sync", help="update the index to the articles folder: embed only added or changed articles")
     index.add_parser("status", help="print the current index manifest")
     ask = commands.add_parser("ask", help="answer a question from the terminal")
     ask.add_argument("question")
@@ -151,8 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "index":
         action = {
-            "build": lambda: _build(settings, only_if_changed=False),
-            "sync": lambda: _build(settings, only_if_changed=True),
+            "build": lambda: _build(settings),
+            "sync": lambda: _sync(settings),
             "status": lambda: _status(settings),
         }
         return _run(action[args.action])

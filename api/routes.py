@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from api.auth import require_reader
 from api.schemas import AnswerOut, AskRequest, AskResponse, CitationOut, DocumentOut, DocumentSummary, ErrorOut, Health, SpanOut
 from index.corpus import Article
 from index.errors import IndexNotBuilt, UnknownDocument
@@ -24,9 +25,15 @@ def get_pipeline(request: Request) -> Pipeline:
 
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 _ERRORS: dict[int | str, dict[str, object]] = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+# /ask and /documents need the read token when QA_READ_TOKEN is set (api/auth.py).
+_READ = [Depends(require_reader)]
+_READ_ERRORS: dict[int | str, dict[str, object]] = {
+    **_ERRORS,
+    401: {"model": ErrorOut, "description": "QA_READ_TOKEN is set: bearer token missing or wrong"},
+}
 
 
-@router.post("/ask", response_model=AskResponse, responses=_ERRORS, summary="Answer a question from the articles")
+@router.post("/ask", response_model=AskResponse, responses=_READ_ERRORS, summary="Answer a question from the articles", dependencies=_READ)
 def ask(body: AskRequest, pipeline: PipelineDep) -> AskResponse:
     result = pipeline.ask(
         body.question,
@@ -64,7 +71,9 @@ def _summary(article: Article) -> dict[str, object]:
     return {"doc_id": article.doc_id, "title": article.title, "date": article.date, "url": article.url, "length": len(article.text)}
 
 
-@router.get("/documents", response_model=list[DocumentSummary], responses=_ERRORS, summary="List the indexed articles")
+@router.get(
+    "/documents", response_model=list[DocumentSummary], responses=_READ_ERRORS, summary="List the indexed articles", dependencies=_READ
+)
 def documents(pipeline: PipelineDep) -> list[DocumentSummary]:
     return [DocumentSummary.model_validate(_summary(a)) for a in pipeline.index.articles.values()]
 
@@ -72,8 +81,9 @@ def documents(pipeline: PipelineDep) -> list[DocumentSummary]:
 @router.get(
     "/documents/{doc_id:path}",
     response_model=DocumentOut,
-    responses={404: {"model": ErrorOut}, **_ERRORS},
+    responses={404: {"model": ErrorOut}, **_READ_ERRORS},
     summary="One article with its text",
+    dependencies=_READ,
 )
 def document(doc_id: str, pipeline: PipelineDep) -> DocumentOut:
     article = pipeline.index.articles.get(doc_id)

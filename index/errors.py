@@ -34,3 +34,11 @@ class BadQuestion(QAError):
 
 class UnknownDocument(QAError):
     """A document id that the index does not hold."""
+
+
+class BadArticle(QAError):
+    """An article sent to be added is unusable (bad id, empty text, bad date, too long)."""
+
+
+class WriteConflict(QAError):
+    """A write cannot run now: another one holds the writer, or the articles folder must be fixed first."""

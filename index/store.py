@@ -126,7 +126,7 @@ class Manifest:
         names = {f.name for f in fields(cls)}
         missing = names - data.keys()
         if missing:
-            raise IndexIncompatible(f"index manifest lacks {sorted(missing)}: rebuild the index")
+            raise IndexIncompatible(f"index manifest lacks {sorted(missing)}: rebuild it with `qa index build`")
         return cls(**{k: data[k] for k in names})
 
     @property
@@ -189,7 +189,8 @@ def _fsync_tree(folder: Path) -> None:
 
 
 @contextmanager
-def _build_lock(root: Path) -> Iterator[None]:
+def build_lock(root: Path) -> Iterator[None]:
+    """One writer of builds at a time under ``root``, across processes (an exclusive lock on ``root/.lock``)."""
     root.mkdir(parents=True, exist_ok=True)
     with (root / ".lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -266,6 +267,42 @@ def _prune(root: Path) -> None:
         _remove_unless_held(old)
 
 
+@dataclass(frozen=True)
+class BuildParts:
+    """What a build stores, before FAISS and BM25: per article, in article order, its chunks, its
+    sentences with their candidate spans, and the vectors of both (rows aligned with the lists)."""
+
+    articles: list[Article]
+    chunks: list[Chunk]
+    sentences: list[Sentence]
+    spans: list[tuple[SpanTuple, ...]]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+
+
+def analyse_articles(
+    articles: Sequence[Article], embedder: Embedder, chunker: Chunker, annotator: Annotator, *, show_progress: bool = False
+) -> BuildParts:
+    """Chunk, split, annotate and embed ``articles`` (each article independently of the others)."""
+    chunks = [chunk for article in articles for chunk in chunker.split(article)]
+    sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
+    spans = annotator.load().annotate(articles, sentences) if sentences else []
+    return BuildParts(
+        list(articles),
+        chunks,
+        sentences,
+        spans,
+        _encode(embedder, [c.text for c in chunks], show_progress),
+        _encode(embedder, [s.text for s in sentences], show_progress),
+    )
+
+
+def _encode(embedder: Embedder, texts: list[str], show_progress: bool) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.asarray(embedder.encode_passages(texts, show_progress=show_progress), dtype=np.float32)
+
+
 def build_index(
     articles: Sequence[Article],
     embedder: Embedder,
@@ -280,51 +317,51 @@ def build_index(
         raise ValueError("cannot build an index of no articles")
     started = time.perf_counter()
     chunker = Chunker(chunking)
-    chunks = [chunk for article in articles for chunk in chunker.split(article)]
-    sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
-    annotator = annotator or Annotator().load()
-    spans = annotator.annotate(articles, sentences)
-    chunk_vectors = embedder.encode_passages([c.text for c in chunks], show_progress=show_progress)
-    sentence_vectors = embedder.encode_passages([s.text for s in sentences], show_progress=show_progress)
+    annotator = annotator or Annotator()
+    parts = analyse_articles(articles, embedder, chunker, annotator, show_progress=show_progress)
+    with build_lock(root):
+        return write_build(root, parts, fingerprint(embedder, chunker.config, annotator.model), started)
 
+
+def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started: float) -> Manifest:
+    """Index ``parts`` (FAISS over the chunk vectors, BM25 over the chunks), write them as a new build,
+    flush it to disk, then make it current and prune old builds. The caller holds :func:`build_lock`."""
     import faiss
 
-    dense = faiss.IndexFlatIP(chunk_vectors.shape[1])
-    dense.add(chunk_vectors)
-    lexical = Bm25Index.build(c.text for c in chunks)
-
-    with _build_lock(root):
-        stamp = datetime.now(UTC)
-        build = root / "builds" / f"{stamp:%Y%m%dT%H%M%S%f}-{os.getpid()}"
-        tmp = build.with_name("." + build.name)
-        tmp.mkdir(parents=True)
-        try:
-            _write_jsonl(tmp / "articles.jsonl", ({k: v for k, v in asdict(a).items() if k != "source"} for a in articles))
-            _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
-            _write_jsonl(tmp / "sentences.jsonl", ({**asdict(s), "spans": sp} for s, sp in zip(sentences, spans, strict=True)))
-            faiss.write_index(dense, str(tmp / "chunks.faiss"))
-            np.save(tmp / "sentences.npy", sentence_vectors, allow_pickle=False)
-            lexical.save(tmp / "bm25")
-            manifest = Manifest(
-                **asdict(fingerprint(embedder, chunker.config, annotator.model)),
-                dim=int(chunk_vectors.shape[1]),
-                corpus_hash=corpus_hash(articles),
-                articles=len(articles),
-                chunks=len(chunks),
-                sentences=len(sentences),
-                built_at=stamp.isoformat(timespec="seconds"),
-                build_seconds=round(time.perf_counter() - started, 3),
-            )
-            (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            (tmp / _IN_USE).touch()
-            _fsync_tree(tmp)  # every file on disk before `current` can point at them
-            tmp.rename(build)
-            _fsync(build.parent)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        _swap_current(root, build)
-        _prune(root)
+    dense = faiss.IndexFlatIP(parts.chunk_vectors.shape[1])
+    dense.add(parts.chunk_vectors)
+    lexical = Bm25Index.build(c.text for c in parts.chunks)
+    stamp = datetime.now(UTC)
+    build = root / "builds" / f"{stamp:%Y%m%dT%H%M%S%f}-{os.getpid()}"
+    tmp = build.with_name("." + build.name)
+    tmp.mkdir(parents=True)
+    try:
+        _write_jsonl(tmp / "articles.jsonl", ({k: v for k, v in asdict(a).items() if k != "source"} for a in parts.articles))
+        _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in parts.chunks))
+        _write_jsonl(tmp / "sentences.jsonl", ({**asdict(s), "spans": sp} for s, sp in zip(parts.sentences, parts.spans, strict=True)))
+        faiss.write_index(dense, str(tmp / "chunks.faiss"))
+        np.save(tmp / "sentences.npy", parts.sentence_vectors, allow_pickle=False)
+        lexical.save(tmp / "bm25")
+        manifest = Manifest(
+            **asdict(built_with),
+            dim=int(parts.chunk_vectors.shape[1]),
+            corpus_hash=corpus_hash(parts.articles),
+            articles=len(parts.articles),
+            chunks=len(parts.chunks),
+            sentences=len(parts.sentences),
+            built_at=stamp.isoformat(timespec="seconds"),
+            build_seconds=round(time.perf_counter() - started, 3),
+        )
+        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (tmp / _IN_USE).touch()
+        _fsync_tree(tmp)  # every file on disk before `current` can point at them
+        tmp.rename(build)
+        _fsync(build.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _swap_current(root, build)
+    _prune(root)
     return manifest
 
 
@@ -339,10 +376,12 @@ def read_build_manifest(build: Path, root: Path) -> Manifest:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise IndexIncompatible(f"unreadable index manifest {path} ({exc}): rebuild the index") from exc
+        raise IndexIncompatible(f"unreadable index manifest {path} ({exc}): rebuild it with `qa index build`") from exc
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         found = data.get("format_version") if isinstance(data, dict) else None
-        raise IndexIncompatible(f"index at {root} has format {found}, this version reads {FORMAT_VERSION}: rebuild the index")
+        raise IndexIncompatible(
+            f"index at {root} has format {found}, this version reads {FORMAT_VERSION}: rebuild it with `qa index build`"
+        )
     return Manifest.from_dict(data)
 
 
@@ -377,9 +416,9 @@ def load_build(build: Path, root: Path, *, model: str | None = None) -> Index:
         vectors = np.load(build / "sentences.npy", allow_pickle=False)
         lexical = Bm25Index.load(build / "bm25")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:  # json errors are ValueErrors
-        raise IndexIncompatible(f"index at {build} is damaged ({exc}): rebuild it") from exc
+        raise IndexIncompatible(f"index at {build} is damaged ({exc}): rebuild it with `qa index build`") from exc
     if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(vectors) != len(sentences) or dense.d != manifest.dim:
-        raise IndexIncompatible(f"index at {build} is inconsistent (counts or dimension differ): rebuild it")
+        raise IndexIncompatible(f"index at {build} is inconsistent (counts or dimension differ): rebuild it with `qa index build`")
     return Index(build, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical, spans)
 
 

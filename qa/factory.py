@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+from index.annotate import Annotator
 from index.chunking import ChunkingConfig
 from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.models import DEFAULT_MODEL, ModelSpec, resolve_model
@@ -13,6 +15,7 @@ from qa.pipeline import Pipeline, Reader
 from qa.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
 from qa.span_model import DEFAULT_WEIGHTS, SpanModel
+from qa.writer import Writer, WriterConfig
 
 
 def chunking_config(settings: Settings) -> ChunkingConfig:
@@ -67,3 +70,20 @@ def load_pipeline(settings: Settings, embedder: SentenceTransformerEmbedder | No
             embedder = embedder_for(spec, settings).load()
         index = load_build(build, root, model=embedder.name)
     return pipeline_for(index, embedder, settings)
+
+
+def writer_for(settings: Settings, serving: Pipeline, publish: Callable[[Pipeline], None]) -> Writer:
+    """The writer of a serving process: its pipelines reuse ``serving``'s embedder and span model (no
+    model is loaded again per write); spaCy's French model loads here, once."""
+    span_model = serving.reader.model if isinstance(serving.reader, ModelReader) else None
+
+    def make_pipeline(index: Index) -> Pipeline:
+        return pipeline_for(index, serving.embedder, settings, span_model)
+
+    config = WriterConfig(
+        chunking_config(settings),
+        wait_seconds=settings.write_wait_seconds,
+        max_batch=settings.max_batch_articles,
+        max_article_chars=settings.max_article_chars,
+    )
+    return Writer(settings.articles_dir, settings.index_dir, serving.embedder, Annotator().load(), make_pipeline, publish, config)

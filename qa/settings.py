@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.embedding import QueryBackend
@@ -46,8 +46,18 @@ class Settings(BaseSettings):
     model_threshold: float | None = Field(None, ge=0.0, le=1.0, description="span reader's no-answer threshold (default: its card's)")
     reader_chunks: int = Field(5, ge=1, le=20, description="top chunks the evidence reader draws sentences from")
     no_answer_threshold: float = Field(0.11, ge=0.0, le=1.0, description="evidence reader's confidence under which no answer is given")
+    admin_token: SecretStr | None = Field(None, description="bearer token of the write endpoints (unset: they answer 403)")
+    read_token: SecretStr | None = Field(None, description="bearer token /ask and /documents require (unset: they are open)")
+    max_batch_articles: int = Field(100, ge=1, le=10_000, description="most articles one POST /documents may carry")
+    max_article_chars: int = Field(1_000_000, ge=1, description="longest article text POST /documents accepts, in characters")
+    write_wait_seconds: float = Field(5.0, ge=0.0, le=600.0, description="how long a write waits for the one before it, then 409")
     host: str = Field("127.0.0.1", description="address `qa serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="port `qa serve` binds")
+
+    @field_validator("admin_token", "read_token", mode="after")
+    @classmethod
+    def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None or not value.get_secret_value().strip() else value
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Self:

@@ -79,18 +79,21 @@ def fake_model(env: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
 def test_index_build_sync_and_status(fake_model: FakeEmbedder, env: Path, articles_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["index", "sync"]) == 0  # nothing built yet: builds
     out, err = capsys.readouterr()
-    assert "built" in out and "3 articles" in out and "no index yet" in err
+    assert "(full build (no index yet)): 3 added" in out and "3 articles" in out and "no index yet" in err
     assert cli.main(["index", "sync"]) == 0
     assert "is up to date" in capsys.readouterr().out
     (articles_dir / "delta.txt").write_text("Un nouvel article\nLa mairie ouvre une piscine en juin.", encoding="utf-8")
+    (articles_dir / "gamma.txt").unlink()
+    (articles_dir / "beta.txt").write_text("Le fonds change\nOracle reprend le projet seul.", encoding="utf-8")
     assert cli.main(["index", "sync"]) == 0
     out, err = capsys.readouterr()
-    assert "the articles" in err and "4 articles" in out
+    assert "the articles" in err
+    assert "(incremental): 1 added, 1 replaced, 1 removed, 1 unchanged; 2 chunks embedded; now 3 articles" in out
     assert cli.main(["index", "build"]) == 0  # always rebuilds
     assert "built" in capsys.readouterr().out
     assert cli.main(["index", "status"]) == 0
     manifest = json.loads(capsys.readouterr().out)
-    assert manifest["articles"] == 4 and manifest["model"] == fake_model.name and manifest["format_version"] == FORMAT_VERSION
+    assert manifest["articles"] == 3 and manifest["model"] == fake_model.name and manifest["format_version"] == FORMAT_VERSION
 
 
 def test_ask_prints_the_answer_and_sources(pipeline: Pipeline, capsys: pytest.CaptureFixture[str]) -> None:

@@ -270,3 +270,23 @@ def test_a_build_pruned_before_it_is_held_is_resolved_again(
 
     monkeypatch.setattr(store, "current_build", current_build)
     assert load_index(root).manifest.articles == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("chunks.jsonl", lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])),  # truncated mid-record
+        ("chunks.faiss", lambda p: p.write_bytes(b"not faiss")),
+        ("sentences.npy", lambda p: p.unlink()),
+        ("manifest.json", lambda p: p.write_text("{", encoding="utf-8")),
+        ("sentences.jsonl", lambda p: p.write_text("", encoding="utf-8")),  # counts no longer match
+    ],
+)
+def test_a_damaged_index_names_the_recovery_command(
+    tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, name: str, damage: object
+) -> None:
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    damage(store.current_build(root) / name)  # type: ignore[operator]
+    with pytest.raises(IndexIncompatible, match="qa index build"):
+        load_index(root, model=fake_embedder.name)

@@ -31,3 +31,37 @@ def test_load_pipeline_checks_and_loads_one_build(tmp_path: Path, articles: list
     pipeline = factory.load_pipeline(Settings(index_dir=root, model="fake-hash-256"))
     assert read_manifest(root).articles == 1  # `current` moved while the model loaded
     assert pipeline.index.manifest == first and len(pipeline.index.articles) == 3  # the build that was checked
+
+
+def test_the_writer_reuses_the_serving_models(tmp_path: Path, articles_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pipeline a write builds gets the serving pipeline's embedder and span model: nothing loads again."""
+    from index.corpus import load_articles
+    from index.store import load_index
+    from qa.model_reader import ModelReader
+    from qa.pipeline import Pipeline
+
+    embedder = FakeEmbedder()
+    build_index(load_articles(articles_dir), embedder, tmp_path / "idx")
+    span_model = object()
+    reader = object.__new__(ModelReader)
+    reader.model = span_model  # type: ignore[assignment]
+    serving = Pipeline(load_index(tmp_path / "idx"), embedder)
+    serving.reader = reader
+    built: list[tuple[object, object]] = []
+
+    def pipeline_for(index: object, used_embedder: object, settings: Settings, used_span_model: object = None) -> Pipeline:
+        built.append((used_embedder, used_span_model))
+        return serving
+
+    def no_loading(*args: object) -> None:
+        raise AssertionError("a model was loaded again")
+
+    monkeypatch.setattr(factory, "pipeline_for", pipeline_for)
+    monkeypatch.setattr(factory, "load_span_model", no_loading)
+    monkeypatch.setattr(factory, "load_embedder", no_loading)
+    settings = Settings(articles_dir=articles_dir, index_dir=tmp_path / "idx", model="fake-hash-256")
+    published: list[Pipeline] = []
+    writer = factory.writer_for(settings, serving, published.append)
+    writer.upsert([Article("delta", "Un article ajouté pendant le service.")])
+    writer.delete("delta")
+    assert built == [(embedder, span_model)] * 2 and published == [serving, serving]

@@ -1,0 +1,239 @@
+"""Writing articles into the articles folder, the one source of truth, so the loader reads what was written.
+
+An added article becomes a one-line ``<id>.jsonl`` file. A replaced one is rewritten where it lives (its line
+of a ``.jsonl`` file), or, when it was a ``.txt`` / ``.md`` file, that file goes and a ``<id>.jsonl`` takes its
+place: the id is defined once. A deleted one loses its file, or its line of a multi-article ``.jsonl``.
+
+A set of changes is applied as one: it is first written to a journal (``.qa-journal.json``, hidden from the
+loader) flushed to disk, then each file is replaced atomically (temporary file, fsync, rename, fsync of the
+folder), then the journal is removed. A crash part-way leaves the journal: :func:`recover` replays it (every
+change is idempotent), so the folder ends either before the changes (no journal on disk) or after them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.corpus import ARTICLE_SUFFIXES, Article, _jsonl_articles
+from index.errors import BadArticle, CorpusError
+
+JOURNAL = ".qa-journal.json"
+_LOCK = ".qa-lock"  # one process changes the folder at a time (a server's writer, `qa index sync`)
+_TMP_SUFFIX = ".qa-tmp"
+MAX_ID_CHARS = 200
+_MAX_NAME_BYTES = 200  # a path segment, before ".jsonl": well under the usual 255-byte limit
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an article is defined: its file (relative to the folder) and, in a ``.jsonl``, its line (0-based)."""
+
+    path: Path
+    line: int | None
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """Write ``content`` to ``path`` (relative to the folder), or delete it when ``content`` is ``None``."""
+
+    path: Path
+    content: str | None
+
+
+def check_doc_id(doc_id: str) -> str:
+    """The id, stripped, if it can name a file under the folder; raises :class:`BadArticle` otherwise."""
+    stripped = doc_id.strip()
+    if not stripped:
+        raise BadArticle("an article has an empty id")
+    if len(stripped) > MAX_ID_CHARS:
+        raise BadArticle(f"article {stripped[:40]!r}…: the id is {len(stripped)} characters long; the limit is {MAX_ID_CHARS}")
+    if any(unicodedata.category(ch).startswith("C") for ch in stripped) or "\\" in stripped:
+        raise BadArticle(f"article {stripped!r}: the id holds a control character or a backslash")
+    for part in stripped.split("/"):
+        if part in ("", ".", "..") or part.startswith(".") or part != part.strip():
+            raise BadArticle(
+                f"article {stripped!r}: the id must be a relative path of plain names (no leading or doubled '/', "
+                "no '.' or '..' part, no part starting with '.')"
+            )
+        if len(part.encode("utf-8")) > _MAX_NAME_BYTES:
+            raise BadArticle(f"article {stripped!r}: a part of the id is longer than {_MAX_NAME_BYTES} bytes")
+    return stripped
+
+
+def article_line(article: Article) -> str:
+    """The article as a ``.jsonl`` line (no newline): ``id``, ``text`` and the metadata it has."""
+    record: dict[str, str] = {"id": article.doc_id, "text": article.text}
+    for key in ("title", "date", "url"):
+        value = getattr(article, key)
+        if value is not None:
+            record[key] = value
+    return json.dumps(record, ensure_ascii=False)
+
+
+def as_loaded(article: Article) -> Article:
+    """The article as the loader will read it back from its ``.jsonl`` line (normalised text, date, title),
+    checked by the loader's own rules; raises :class:`BadArticle` naming it."""
+    doc_id = check_doc_id(article.doc_id)
+    where = Path(f"{doc_id}.jsonl")
+    try:
+        [loaded] = _jsonl_articles(where, article_line(Article(doc_id, article.text, article.title, article.date, article.url)))
+    except CorpusError as exc:
+        raise BadArticle(f"article {doc_id!r}: {str(exc).removeprefix(f'{where}: line 1: ')}") from None
+    return loaded
+
+
+def article_paths(folder: Path) -> list[Path]:
+    """The files the loader reads (index/corpus.py's ``load_articles``): not hidden, with an article suffix."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix in ARTICLE_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def locate_articles(folder: Path) -> dict[str, Location]:
+    """Where each article id of a readable folder is defined."""
+    found: dict[str, Location] = {}
+    for path in article_paths(folder):
+        relative = path.relative_to(folder)
+        if path.suffix != ".jsonl":
+            found[relative.with_suffix("").as_posix()] = Location(relative, None)
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # load_articles reports it
+            if isinstance(record, dict) and isinstance(record.get("id"), str):
+                found[record["id"].strip()] = Location(relative, number)
+    return found
+
+
+def plan_changes(folder: Path, upserts: Sequence[Article], deletes: Sequence[str] = ()) -> list[FileChange]:
+    """The file changes that leave ``upserts`` (as :func:`as_loaded` checked them) defined once each, and
+    ``deletes`` (ids the folder holds) gone; other articles keep their files and lines."""
+    where = locate_articles(folder)
+    lines: dict[Path, list[str | None]] = {}  # .jsonl files being edited: their lines, None where one goes
+    changes: dict[Path, str | None] = {}
+
+    def edit(location: Location, line: str | None) -> None:
+        assert location.line is not None
+        if location.path not in lines:
+            lines[location.path] = list((folder / location.path).read_text(encoding="utf-8").splitlines())
+        lines[location.path][location.line] = line
+
+    for doc_id in deletes:
+        gone = where[doc_id]
+        if gone.line is None:
+            changes[gone.path] = None
+        else:
+            edit(gone, None)
+    for article in upserts:
+        location = where.get(article.doc_id)
+        if location is not None and location.line is not None:
+            edit(location, article_line(article))
+            continue
+        if location is not None:  # a .txt or .md file: replaced by a .jsonl one
+            changes[location.path] = None
+        changes[_new_file(folder, article.doc_id, changes)] = article_line(article) + "\n"
+    for path, content in lines.items():
+        kept = [line for line in content if line is not None]
+        changes[path] = "\n".join(kept) + "\n" if any(line.strip() for line in kept) else None
+    return [FileChange(path, content) for path, content in changes.items()]
+
+
+def _new_file(folder: Path, doc_id: str, taken: dict[Path, str | None]) -> Path:
+    path = Path(f"{doc_id}.jsonl")
+    if ((folder / path).exists() and path not in taken) or taken.get(path) is not None:
+        path = Path(f"{doc_id}.{hashlib.sha256(doc_id.encode()).hexdigest()[:8]}.jsonl")  # <id>.jsonl holds other articles
+    return path
+
+
+def apply_changes(folder: Path, changes: Sequence[FileChange]) -> None:
+    """Apply ``changes`` as one, crash-safely (see the module's docstring)."""
+    if not changes:
+        return
+    journal = [{"path": change.path.as_posix(), "content": change.content} for change in changes]
+    with _folder_lock(folder):
+        _write_atomic(folder / JOURNAL, json.dumps({"changes": journal}, ensure_ascii=False))
+        _replay(folder, changes)
+        (folder / JOURNAL).unlink()
+        _fsync_dir(folder)
+
+
+def recover(folder: Path) -> bool:
+    """Finish the changes a crash interrupted (a journal left in ``folder``), and remove temporary files;
+    true when there was a journal to replay."""
+    if not folder.is_dir() or not ((folder / JOURNAL).exists() or any(folder.rglob(f".*{_TMP_SUFFIX}"))):
+        return False  # nothing to do (and nothing written: a read-only folder is fine)
+    with _folder_lock(folder):
+        for tmp in folder.rglob(f".*{_TMP_SUFFIX}"):
+            tmp.unlink(missing_ok=True)
+        path = folder / JOURNAL
+        if not path.is_file():
+            return False
+        data = json.loads(path.read_text(encoding="utf-8"))  # written whole by a rename: never truncated
+        _replay(folder, [FileChange(Path(c["path"]), c["content"]) for c in data["changes"]])
+        path.unlink()
+        _fsync_dir(folder)
+        return True
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    with (folder / _LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _replay(folder: Path, changes: Sequence[FileChange]) -> None:
+    for change in changes:
+        target = folder / change.path
+        if change.content is None:
+            if target.exists():
+                target.unlink()
+                _fsync_dir(target.parent)
+        else:
+            _make_dirs(folder, target.parent)
+            _write_atomic(target, change.content)
+
+
+def _make_dirs(folder: Path, directory: Path) -> None:
+    missing = []
+    while directory != folder and not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir()
+        _fsync_dir(created.parent)
+
+
+def _write_atomic(path: Path, content: str) -> None:
+    tmp = path.with_name(f".{path.name}{_TMP_SUFFIX}")
+    with tmp.open("w", encoding="utf-8") as out:
+        out.write(content)
+        out.flush()
+        os.fsync(out.fileno())
+    tmp.replace(path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
