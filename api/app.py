@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,12 +19,15 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import web
+from api.limits import AskGate, BodyLimit, Busy
 from api.routes import router
 from index.errors import BadQuestion, IndexIncompatible, IndexNotBuilt, ModelUnavailable, QAError, UnknownDocument
+from index.freshness import FolderCheck
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
 log = logging.getLogger("qa.api")
+access_log = logging.getLogger("qa.api.access")
 
 _STATUS: list[tuple[type[QAError], int]] = [
     (BadQuestion, 422),
@@ -31,7 +35,11 @@ _STATUS: list[tuple[type[QAError], int]] = [
     (IndexNotBuilt, 503),
     (IndexIncompatible, 503),
     (ModelUnavailable, 503),
+    (Busy, 503),
 ]
+# FastAPI's answer to a body it cannot decode (not UTF-8, say): turned into the documented 422 that a
+# body with a JSON syntax error already gets.
+_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -41,8 +49,10 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 class RequestIds:
     """Gives every HTTP request an id (the caller's ``X-Request-ID`` when it is a plain token, else a
-    new one), returns it in the ``X-Request-ID`` header, and turns any unexpected exception into a
-    logged traceback and a JSON 500 that names the id."""
+    new one), returns it in the ``X-Request-ID`` header, turns any unexpected exception into a
+    logged traceback and a JSON 500 that names the id, and logs one line per request on
+    ``qa.api.access``: ``request_id=… method=POST route=/ask status=200 latency_ms=12.3 answered=true``
+    (``route`` is the route's template, ``-`` when none matched; ``answered`` only for ``/ask``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -53,13 +63,14 @@ class RequestIds:
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
         request_id = incoming if incoming is not None and _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = False
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started, status, began = False, 0, time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
-                started = True
+                started, status = True, int(message["status"])
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
@@ -71,6 +82,16 @@ class RequestIds:
                 raise
             detail = f"internal error: the service failed to answer (request {request_id}; see the server log)"
             await JSONResponse(status_code=500, content={"detail": detail, "request_id": request_id})(scope, receive, send_with_id)
+        finally:
+            _log_request(scope, state, request_id, status, (time.perf_counter() - began) * 1000.0)
+
+
+def _log_request(scope: Scope, state: dict[str, object], request_id: str, status: int, latency_ms: float) -> None:
+    route = getattr(scope.get("route"), "path", None) or "-"
+    line = f"request_id={request_id} method={scope['method']} route={route} status={status} latency_ms={latency_ms:.1f}"
+    if "answered" in state:
+        line += f" answered={'true' if state['answered'] else 'false'}"
+    access_log.info(line)
 
 
 def request_id_of(request: Request) -> str:
@@ -93,7 +114,9 @@ def _describe(errors: list[dict[str, object]]) -> str:
 
 
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
-    """Build the app. With ``pipeline`` (tests), use it; otherwise load one from ``settings``."""
+    """Build the app. With ``pipeline`` (tests), use it; otherwise load one from ``settings``.
+    The limits and the articles folder ``/health`` compares with the index come from ``settings``."""
+    settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,7 +126,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             from qa.factory import load_pipeline
 
             try:
-                loaded = load_pipeline(settings or Settings())
+                loaded = load_pipeline(settings)
             except QAError as exc:  # serve /health and clear 503s rather than crash
                 app.state.startup_error = str(exc)
                 log.error("service not ready: %s", exc)
@@ -116,7 +139,12 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             else:
                 log.info("pipeline warm in %.0f ms", app.state.warm_up_ms)
                 app.state.pipeline = loaded
-        yield
+        limits = (settings.max_concurrent_asks, settings.max_waiting_asks, settings.ask_timeout_s, settings.retry_after_s)
+        app.state.ask_gate = AskGate(*limits)
+        try:
+            yield
+        finally:
+            app.state.ask_gate.close()
 
     app = FastAPI(
         title="Questions sur articles",
@@ -124,13 +152,17 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.articles_check = FolderCheck(settings.articles_dir)
     app.include_router(router)
     web.mount(app)
-    app.add_middleware(RequestIds)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIds)  # outermost: every answer, the 413 included, carries the id and is logged
 
     @app.exception_handler(QAError)
     async def _qa_error(request: Request, exc: QAError) -> JSONResponse:
-        return JSONResponse(status_code=status_for(exc), content={"detail": str(exc), "request_id": request_id_of(request)})
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+        content = {"detail": str(exc), "request_id": request_id_of(request)}
+        return JSONResponse(status_code=status_for(exc), content=content, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -140,6 +172,9 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            content = {"detail": "the request body is not JSON (it must be UTF-8 JSON)", "request_id": request_id_of(request)}
+            return JSONResponse(status_code=422, content=content)
         content = {"detail": exc.detail, "request_id": request_id_of(request)}
         return JSONResponse(status_code=exc.status_code, content=jsonable_encoder(content), headers=exc.headers)
 
