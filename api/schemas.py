@@ -17,8 +17,12 @@ _YEAR = "([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
 _LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
 _DAY = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
 ISO_DATE = f"^({_YEAR}(-(0[1-9]|1[0-2]))?|{_YEAR}-{_DAY}|{_LEAP_YEAR}-02-29)$"
-# A document id as the loader makes them (a relative path or a .jsonl "id"): not empty.
-DocId = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+# A document id as the loader makes them (a relative path or a .jsonl "id"): not empty. The bounds keep
+# every schema-valid /ask body under the default body limit (QA_MAX_BODY_BYTES, 1 MiB), even with every
+# character JSON-escaped (6 bytes): 500 ids of 200 characters and a 1,000-character question.
+MAX_DOC_ID_CHARS = 200
+MAX_DOC_IDS = 500
+DocId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_DOC_ID_CHARS)]
 
 
 class AskRequest(BaseModel):
@@ -33,7 +37,7 @@ class AskRequest(BaseModel):
     top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="number of citations returned")
     mode: Mode | None = Field(None, description="retrieval mode: hybrid, dense or bm25 (default: the configured one)")
     doc_ids: list[DocId] | None = Field(
-        None, min_length=1, max_length=1000, description="only search these documents (an id no article has: 404)"
+        None, min_length=1, max_length=MAX_DOC_IDS, description="only search these documents (an id no article has: 404)"
     )
     # The pattern is for the schema; ``check_date`` enforces the same rule with a clearer message.
     date_from: str | None = Field(

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address `qa serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="port `qa serve` binds")
     max_body_bytes: int = Field(
-        64 * 1024, ge=1024, description="largest request body the API reads, in bytes (counted as it streams in); larger gets 413"
+        1024 * 1024, ge=1024, description="largest request body the API reads, in bytes (counted as it streams in); larger gets 413"
     )
     max_concurrent_asks: int = Field(2, ge=1, le=64, description="questions answered at the same time (worker threads for /ask)")
     max_waiting_asks: int = Field(
