@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import web
-from api.limits import AskGate, BodyLimit, Busy
+from api.limits import AskGate, BodyLimit, Busy, Limit
 from api.routes import router
 from index.errors import BadQuestion, IndexIncompatible, IndexNotBuilt, ModelUnavailable, QAError, UnknownDocument
 from index.freshness import FolderCheck
@@ -155,7 +155,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
     app.state.articles_check = FolderCheck(settings.articles_dir)
     app.include_router(router)
     web.mount(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    writes = Limit(settings.max_write_body_bytes, "QA_MAX_WRITE_BODY_BYTES")
+    app.add_middleware(BodyLimit, default=Limit(settings.max_body_bytes, "QA_MAX_BODY_BYTES"), by_path={"/documents": writes})
     app.add_middleware(RequestIds)  # outermost: every answer, the 413 included, carries the id and is logged
 
     @app.exception_handler(QAError)

@@ -1,7 +1,8 @@
 """Limits of the HTTP edge: the request body size, and how much ``/ask`` work runs and waits at once.
 
 ``BodyLimit`` counts the body as it streams in (a ``Content-Length`` over the limit is refused
-before reading anything; a chunked or lying body is cut off at the limit).
+before reading anything; a chunked or lying body is cut off at the limit). The write endpoints
+(``/documents``, batches of whole articles) get a larger limit of their own.
 
 ``AskGate`` runs questions on its own pool of ``max_running`` threads. At most ``max_waiting`` more
 may wait for a thread; the next one is refused at once (:class:`Busy`, a 503 with ``Retry-After``)
@@ -16,6 +17,7 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TypeVar
 
 from starlette.datastructures import Headers
@@ -40,24 +42,36 @@ class BodyTooLarge(HTTPException):
     """Raised from ``receive`` when the body passes the limit. An ``HTTPException`` so that FastAPI's
     body reader lets it through as it is (it turns other errors into a 400)."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the request body is larger than the limit of {limit} bytes (QA_MAX_BODY_BYTES)")
+    def __init__(self, limit: Limit) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {limit.max_bytes} bytes ({limit.setting})")
+
+
+@dataclass(frozen=True)
+class Limit:
+    max_bytes: int
+    setting: str  # the setting that changes it, named in the 413
 
 
 class BodyLimit:
-    """Refuses request bodies over ``max_bytes`` with a JSON 413 naming the limit."""
+    """Refuses request bodies over ``default`` (or over the limit of the first of ``by_path`` whose
+    path prefix the request's path starts with) with a JSON 413 naming the limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, default: Limit, by_path: dict[str, Limit] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default = default
+        self.by_path = by_path or {}
+
+    def limit_for(self, path: str) -> Limit:
+        return next((limit for prefix, limit in self.by_path.items() if path.startswith(prefix)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope["path"])
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit.max_bytes:
+            await self._refuse(limit, scope, receive, send)
             return
         seen = 0
         started = False
@@ -67,8 +81,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if seen > limit.max_bytes:
+                    raise BodyTooLarge(limit)
             return message
 
         async def watching_send(message: Message) -> None:
@@ -81,10 +95,10 @@ class BodyLimit:
         except BodyTooLarge:  # read outside FastAPI's body reader (or its handler did not run)
             if started:
                 raise
-            await self._refuse(scope, receive, send)
+            await self._refuse(limit, scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = BodyTooLarge(self.max_bytes).detail
+    async def _refuse(self, limit: Limit, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = BodyTooLarge(limit).detail
         request_id = str(scope.get("state", {}).get("request_id", ""))
         # Connection: close, as the rest of the body is never read.
         response = JSONResponse(status_code=413, content={"detail": detail, "request_id": request_id}, headers={"Connection": "close"})

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="largest request body the API reads, in bytes (counted as it streams in); larger gets 413"
     )
+    max_write_body_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="largest request body of the write endpoints (/documents: batches of articles), in bytes"
+    )
     max_concurrent_asks: int = Field(2, ge=1, le=64, description="questions answered at the same time (worker threads for /ask)")
     max_waiting_asks: int = Field(
         16, ge=0, le=1024, description="questions allowed to wait for a free worker; beyond that /ask answers 503 with Retry-After"

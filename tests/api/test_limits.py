@@ -108,6 +108,17 @@ def test_a_body_over_the_declared_limit_is_413_naming_the_limit(small_body_clien
     assert body["request_id"] == "big-1" == response.headers["x-request-id"]
 
 
+def test_the_write_endpoints_have_a_larger_limit_of_their_own(built_index: Index, fake_embedder: FakeEmbedder, articles_dir: Path) -> None:
+    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    settings = settings_for(articles_dir, max_body_bytes=1024, max_write_body_bytes=4096)
+    with TestClient(create_app(settings, pipeline=pipeline)) as client:
+        body = {"articles": [{"id": "x", "text": "y" * 2000}]}
+        assert client.post("/documents", json=body).status_code != 413  # over the /ask limit, under the write limit
+        refused = client.post("/documents", json={"articles": [{"id": "x", "text": "y" * 5000}]})
+        assert refused.status_code == 413 and "4096 bytes (QA_MAX_WRITE_BODY_BYTES)" in refused.json()["detail"]
+        assert client.post("/ask", json={"question": "y" * 1500}).status_code == 413
+
+
 def test_a_body_at_the_limit_is_read(small_body_client: TestClient) -> None:
     payload = b'{"question": "Qui finance Stargate ?"}'
     padded = payload[:-1] + b" " * (1024 - len(payload)) + b"}"
