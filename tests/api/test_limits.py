@@ -74,11 +74,12 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def until(condition: Callable[[], bool]) -> None:
-    """Yield to the event loop until ``condition()`` holds (bounded: it fails rather than hang)."""
-    for _ in range(10_000):
+    """Let the other tasks and threads run until ``condition()`` holds (a state, not a duration: the
+    bound only turns a hang into a failure)."""
+    for _ in range(3000):
         if condition():
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
     raise AssertionError("condition never held")
 
 
