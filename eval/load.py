@@ -298,9 +298,11 @@ def run_load(
                 threads.append(threading.Thread(target=_writer, args=args, name="writer"))
             for thread in threads:
                 thread.start()
-            for thread in threads:
+            for thread in threads[:clients]:
                 thread.join()
-            elapsed = time.monotonic() - started
+            elapsed = time.monotonic() - started  # the askers' time; the writer may still finish a rebuild
+            for thread in threads[clients:]:
+                thread.join()
     latencies = tally.latencies_ms
     return {
         "clients": clients,
