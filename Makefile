@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models index browser run test test-unit check eval fit bench train train-data clean
+.PHONY: setup models index browser run test test-unit check eval fit bench load train train-data clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,9 @@ train: models train-data ## fine-tune the span reader (2 stages, resumable), tun
 
 bench: models            ## index build time, encode throughput, warm POST /ask latency p50/p95
 	$(PY) -m eval.bench
+
+load: models             ## 8 clients ask a real qa serve for 60 s while a writer adds, replaces, deletes and rebuilds: no failed /ask, answers verbatim; requests/s, p50/p99 (ARGS="--clients 4 --duration 20 --no-writes" etc.)
+	$(PY) -m eval.load $(ARGS)
 
 clean:
 	rm -rf data/index data/index-eval eval/reports .pytest_cache .mypy_cache .ruff_cache

@@ -88,7 +88,7 @@ def _job_out(job: Job) -> JobOut:
 @router.post(
     "/documents",
     response_model=WriteOut,
-    responses={**_WRITE, 422: {"model": ErrorOut, "description": "a bad article (named); nothing of the batch is applied"}},
+    responses={**_WRITE, 422: {"model": ErrorOut, "description": "a bad article (named), or an id twice in the batch; nothing applied"}},
     summary="Add or replace articles; answers once they are searchable",
 )
 def add_documents(body: DocumentsIn, writer: WriterDep) -> WriteOut:

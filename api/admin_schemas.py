@@ -16,10 +16,16 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, max_length=200, description="the document id: a relative path of plain names (no '..', no leading '/')")
+    id: str = Field(
+        min_length=1,
+        max_length=200,
+        description="the document id, a relative path of plain names: no '..' or '.'-led part, no leading or doubled '/', "
+        "no backslash, control, format or unassigned character, parts of at most 255 UTF-8 bytes (else 422)",
+    )
     text: str = Field(min_length=1, description="the article text (not blank)")
     title: str | None = Field(None, description="default: the first line when it reads as a headline")
-    date: str | None = Field(None, pattern=ISO_DATE, description="YYYY, YYYY-MM or YYYY-MM-DD, a real calendar date")
+    # The pattern is for the schema; ``check_date`` enforces the same rule with a clearer message.
+    date: str | None = Field(None, json_schema_extra={"pattern": ISO_DATE}, description="YYYY, YYYY-MM or YYYY-MM-DD, a real calendar date")
     url: str | None = None
 
     @model_validator(mode="after")
@@ -32,11 +38,17 @@ class ArticleIn(BaseModel):
         return self
 
 
+# The schema's bound; QA_MAX_BATCH_ARTICLES may lower it, not raise it (a larger batch: several requests).
+MAX_BATCH = 100
+
+
 class DocumentsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     articles: list[ArticleIn] = Field(
-        min_length=1, max_length=10_000, description="articles to add or replace (at most QA_MAX_BATCH_ARTICLES, 100 by default)"
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"articles to add or replace, each id once (at most QA_MAX_BATCH_ARTICLES, {MAX_BATCH} by default and at most)",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,9 +16,11 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import admin, web
+from api.limits import AskGate, BodyLimit, Busy, Limit
 from api.routes import router
 from index.errors import (
     BadArticle,
@@ -29,11 +32,13 @@ from index.errors import (
     UnknownDocument,
     WriteConflict,
 )
+from index.freshness import FolderCheck
 from qa.jobs import Jobs
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
 log = logging.getLogger("qa.api")
+access_log = logging.getLogger("qa.api.access")
 
 _STATUS: list[tuple[type[QAError], int]] = [
     (BadQuestion, 422),
@@ -43,7 +48,11 @@ _STATUS: list[tuple[type[QAError], int]] = [
     (IndexNotBuilt, 503),
     (IndexIncompatible, 503),
     (ModelUnavailable, 503),
+    (Busy, 503),
 ]
+# FastAPI's answer to a body it cannot decode (not UTF-8, say): turned into the documented 422 that a
+# body with a JSON syntax error already gets.
+_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -53,8 +62,10 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 class RequestIds:
     """Gives every HTTP request an id (the caller's ``X-Request-ID`` when it is a plain token, else a
-    new one), returns it in the ``X-Request-ID`` header, and turns any unexpected exception into a
-    logged traceback and a JSON 500 that names the id."""
+    new one), returns it in the ``X-Request-ID`` header, turns any unexpected exception into a
+    logged traceback and a JSON 500 that names the id, and logs one line per request on
+    ``qa.api.access``: ``request_id=… method=POST route=/ask status=200 latency_ms=12.3 answered=true``
+    (``route`` is the route's template, ``-`` when none matched; ``answered`` only for ``/ask``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -65,13 +76,14 @@ class RequestIds:
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
         request_id = incoming if incoming is not None and _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = False
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        started, status, began = False, 0, time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
-                started = True
+                started, status = True, int(message["status"])
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
@@ -83,6 +95,16 @@ class RequestIds:
                 raise
             detail = f"internal error: the service failed to answer (request {request_id}; see the server log)"
             await JSONResponse(status_code=500, content={"detail": detail, "request_id": request_id})(scope, receive, send_with_id)
+        finally:
+            _log_request(scope, state, request_id, status, (time.perf_counter() - began) * 1000.0)
+
+
+def _log_request(scope: Scope, state: dict[str, object], request_id: str, status: int, latency_ms: float) -> None:
+    route = getattr(scope.get("route"), "path", None) or "-"
+    line = f"request_id={request_id} method={scope['method']} route={route} status={status} latency_ms={latency_ms:.1f}"
+    if "answered" in state:
+        line += f" answered={'true' if state['answered'] else 'false'}"
+    access_log.info(line)
 
 
 def request_id_of(request: Request) -> str:
@@ -104,8 +126,21 @@ def _describe(errors: list[dict[str, object]]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the OpenAPI schema documents at ``path`` (Starlette's own 405 names only the first
+    matching route's, and ``/documents`` is served by the read and the write routers)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        regex, _, _ = compile_path(re.sub(r"\{(\w+)\}", r"{\1:path}", template))  # ids may hold slashes
+        if regex.match(path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
+
+
 def create_app(settings: Settings | None = None, pipeline: Pipeline | None = None) -> FastAPI:
-    """Build the app. With ``pipeline`` (tests), use it; otherwise load one from ``settings``."""
+    """Build the app. With ``pipeline`` (tests), use it; otherwise load one from ``settings``.
+    The limits and the articles folder ``/health`` compares with the index come from ``settings``."""
+    settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -115,7 +150,7 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             from qa.factory import load_pipeline
 
             try:
-                loaded = load_pipeline(app.state.settings or Settings())
+                loaded = load_pipeline(settings)
             except QAError as exc:  # serve /health and clear 503s rather than crash
                 app.state.startup_error = str(exc)
                 log.error("service not ready: %s", exc)
@@ -129,7 +164,12 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
                 log.info("pipeline warm in %.0f ms", app.state.warm_up_ms)
                 app.state.pipeline = loaded
                 await run_in_threadpool(admin.start_writer, app)  # with an admin token: the writer, after a crash's repair
-        yield
+        limits = (settings.max_concurrent_asks, settings.max_waiting_asks, settings.ask_timeout_s, settings.retry_after_s)
+        app.state.ask_gate = AskGate(*limits)
+        try:
+            yield
+        finally:
+            app.state.ask_gate.close()
 
     app = FastAPI(
         title="Questions sur articles",
@@ -137,17 +177,21 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
         version="0.1.0",
         lifespan=lifespan,
     )
-    # The write endpoints' settings; with a test pipeline and no settings, writes are disabled and reads open.
-    app.state.settings = settings if settings is not None or pipeline is not None else Settings()
+    app.state.settings = settings  # the write endpoints' tokens and limits (writes disabled without QA_ADMIN_TOKEN)
     app.state.jobs = Jobs()
+    app.state.articles_check = FolderCheck(settings.articles_dir)
     app.include_router(router)
     app.include_router(admin.router)
     web.mount(app)
-    app.add_middleware(RequestIds)
+    writes = Limit(settings.max_write_body_bytes, "QA_MAX_WRITE_BODY_BYTES")
+    app.add_middleware(BodyLimit, default=Limit(settings.max_body_bytes, "QA_MAX_BODY_BYTES"), by_path={"/documents": writes})
+    app.add_middleware(RequestIds)  # outermost: every answer, the 413 included, carries the id and is logged
 
     @app.exception_handler(QAError)
     async def _qa_error(request: Request, exc: QAError) -> JSONResponse:
-        return JSONResponse(status_code=status_for(exc), content={"detail": str(exc), "request_id": request_id_of(request)})
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+        content = {"detail": str(exc), "request_id": request_id_of(request)}
+        return JSONResponse(status_code=status_for(exc), content=content, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -157,7 +201,13 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            content = {"detail": "the request body is not JSON (it must be UTF-8 JSON)", "request_id": request_id_of(request)}
+            return JSONResponse(status_code=422, content=content)
         content = {"detail": exc.detail, "request_id": request_id_of(request)}
-        return JSONResponse(status_code=exc.status_code, content=jsonable_encoder(content), headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # a path served by two routers (reads and writes): list every method it has
+            headers["Allow"] = ", ".join(allowed_methods(app, request.url.path)) or headers.get("Allow", "")
+        return JSONResponse(status_code=exc.status_code, content=jsonable_encoder(content), headers=headers)
 
     return app

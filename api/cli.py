@@ -5,11 +5,13 @@ The top floor beside the app: it may use every package below (index, qa, eval)."
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -113,8 +115,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     host = settings.host if args.host is None else args.host
     port = settings.port if args.port is None else args.port
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, log_config=log_config(settings.log_level), access_log=False)
     return 0
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging set-up, plus the service's own loggers (``qa.*``: one line per request on
+    ``qa.api.access``, the question text at debug) on stderr at ``level``. uvicorn's access log is off:
+    the service's line says more (request id, route template, latency, answered)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["qa"] = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    config["handlers"]["qa"] = {"formatter": "qa", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    config["loggers"]["qa"] = {"handlers": ["qa"], "level": level.upper(), "propagate": False}
+    config["loggers"]["uvicorn"]["level"] = level.upper()
+    return config
 
 
 def _models(settings: Settings) -> int:

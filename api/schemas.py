@@ -2,29 +2,57 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from index.errors import BadQuestion
-from qa.pipeline import MAX_TOP_K, validate_question
+from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K, validate_question
 from qa.retrieval import Mode, check_date
 
-ISO_DATE = r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"
+# The schema says exactly which dates exist (what ``check_date`` accepts), so that a client generating
+# requests from it never sends one that is refused: a year (0001-9999), a month, or a real day,
+# February 29 only in leap years (divisible by 4, and by 400 when by 100).
+_YEAR = "([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
+_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+_DAY = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+ISO_DATE = f"^({_YEAR}(-(0[1-9]|1[0-2]))?|{_YEAR}-{_DAY}|{_LEAP_YEAR}-02-29)$"
+# A document id as the loader makes them (a relative path or a .jsonl "id"): not empty. The bounds keep
+# every schema-valid /ask body under the default body limit (QA_MAX_BODY_BYTES, 1 MiB), even with every
+# character JSON-escaped (6 bytes): 500 ids of 200 characters and a 1,000-character question.
+MAX_DOC_ID_CHARS = 200
+MAX_DOC_IDS = 500
+DocId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_DOC_ID_CHARS)]
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(description="the question, 1 to 1,000 characters after stripping", examples=["Combien de puces par mois ?"])
+    # The schema states the bounds; the validator enforces them with messages of its own.
+    question: str = Field(
+        description="the question: up to 1,000 characters, not only spaces",
+        examples=["Combien de puces par mois ?"],
+        json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS, "pattern": r"\S"},
+    )
     top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="number of citations returned")
     mode: Mode | None = Field(None, description="retrieval mode: hybrid, dense or bm25 (default: the configured one)")
-    doc_ids: list[str] | None = Field(None, min_length=1, max_length=1000, description="only search these documents")
-    date_from: str | None = Field(None, pattern=ISO_DATE, description="earliest article date: YYYY, YYYY-MM or YYYY-MM-DD")
-    date_to: str | None = Field(None, pattern=ISO_DATE, description="latest article date: YYYY, YYYY-MM or YYYY-MM-DD")
+    doc_ids: list[DocId] | None = Field(
+        None, min_length=1, max_length=MAX_DOC_IDS, description="only search these documents (an id no article has: 404)"
+    )
+    # The pattern is for the schema; ``check_date`` enforces the same rule with a clearer message.
+    date_from: str | None = Field(
+        None, json_schema_extra={"pattern": ISO_DATE}, description="earliest article date: YYYY, YYYY-MM or YYYY-MM-DD, a real one"
+    )
+    date_to: str | None = Field(
+        None, json_schema_extra={"pattern": ISO_DATE}, description="latest article date: YYYY, YYYY-MM or YYYY-MM-DD, a real one"
+    )
     include_undated: bool = Field(True, description="with a date filter, keep articles that have no date")
 
     @field_validator("question")
     @classmethod
     def _question_length(cls, value: str) -> str:
+        if len(value) > MAX_QUESTION_CHARS:  # before stripping, as the schema says
+            raise ValueError(f"the question is {len(value)} characters long; the limit is {MAX_QUESTION_CHARS}")
         try:
             return validate_question(value)
         except BadQuestion as exc:
@@ -98,6 +126,8 @@ class Health(BaseModel):
     model: str
     index_built_at: str
     warm_up_ms: float = Field(description="how long the warm-up ask took at start; /health is ok only after it")
+    articles_in_sync: bool = Field(description="whether the articles folder holds what the served index was built from")
+    stale_reasons: list[str] = Field(description="how the folder and the index differ (empty when in sync); `qa index sync` fixes it")
 
 
 class ErrorOut(BaseModel):

@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +22,7 @@ from typing import Any
 from eval.metrics import percentile
 from eval.questions import load_questions
 from eval.run import DEFAULT_QUESTIONS
+from eval.service import running_service
 from index.corpus import load_articles
 from index.store import build_index, load_index
 from qa.factory import chunking_config, load_embedder
@@ -39,51 +38,20 @@ def _best_rate(encode: Any, texts: list[str], repeats: int) -> float:
     return len(texts) / best
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ready(client: Any, process: subprocess.Popen[bytes], timeout: float) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("qa serve exited before it was ready")
-        try:
-            if client.get("/health").status_code == 200:
-                return
-        except httpx.TransportError:  # not listening yet
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"qa serve not ready after {timeout:.0f} s")
-
-
 def ask_latency(index_dir: Path, questions: list[str], rounds: int) -> dict[str, float]:
     import httpx
 
-    port = _free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30.0) as client:
-            _wait_ready(client, process, timeout=120)
-            for q in questions:  # warm-up round
-                client.post("/ask", json={"question": q}).raise_for_status()
-            wall, server = [], []
-            for _ in range(rounds):
-                for q in questions:
-                    started = time.perf_counter()
-                    response = client.post("/ask", json={"question": q})
-                    wall.append((time.perf_counter() - started) * 1000)
-                    response.raise_for_status()
-                    server.append(float(response.json()["took_ms"]))
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with running_service({"QA_INDEX_DIR": str(index_dir)}) as base_url, httpx.Client(base_url=base_url, timeout=30.0) as client:
+        for q in questions:  # warm-up round
+            client.post("/ask", json={"question": q}).raise_for_status()
+        wall, server = [], []
+        for _ in range(rounds):
+            for q in questions:
+                started = time.perf_counter()
+                response = client.post("/ask", json={"question": q})
+                wall.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+                server.append(float(response.json()["took_ms"]))
     return {
         "requests": len(wall),
         "p50_ms": percentile(wall, 50),

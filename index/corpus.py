@@ -132,15 +132,20 @@ def read_article_file(path: Path, root: Path) -> list[Article]:
     return [_make_article(doc_id, text, str(path))]
 
 
-def load_articles(folder: Path) -> list[Article]:
-    """Every article below ``folder``, sorted by id. All problems are reported together."""
+def article_paths(folder: Path) -> list[Path]:
+    """The files :func:`load_articles` reads below ``folder`` (hidden ones left out), sorted."""
     if not folder.is_dir():
         raise CorpusError(f"articles folder not found: {folder}")
-    paths = sorted(
+    return sorted(
         p
         for p in folder.rglob("*")
         if p.is_file() and p.suffix in ARTICLE_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
+
+
+def load_articles(folder: Path) -> list[Article]:
+    """Every article below ``folder``, sorted by id. All problems are reported together."""
+    paths = article_paths(folder)
     if not paths:
         raise CorpusError(f"no articles (.txt, .md, .jsonl) in {folder}")
     problems: list[str] = []

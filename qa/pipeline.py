@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from index.embedding import Embedder
-from index.errors import BadQuestion
+from index.errors import BadQuestion, UnknownDocument
 from index.store import Index
 from qa.reader import ReaderConfig, SentenceReader
 from qa.retrieval import Filters, Mode, Retriever, check_date, unknown_doc_ids
@@ -101,7 +101,7 @@ class Pipeline:
         if doc_ids is not None:
             unknown = unknown_doc_ids(self.index, doc_ids)
             if unknown:
-                raise BadQuestion(f"unknown doc_ids: {', '.join(unknown)}")
+                raise UnknownDocument(f"unknown doc_ids: {', '.join(unknown)}")
         date_from = None if date_from is None else check_date(date_from, "date_from")
         date_to = None if date_to is None else check_date(date_to, "date_to")
         if date_from is not None and date_to is not None and date_from > date_to:

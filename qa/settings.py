@@ -48,11 +48,32 @@ class Settings(BaseSettings):
     no_answer_threshold: float = Field(0.11, ge=0.0, le=1.0, description="evidence reader's confidence under which no answer is given")
     admin_token: SecretStr | None = Field(None, description="bearer token of the write endpoints (unset: they answer 403)")
     read_token: SecretStr | None = Field(None, description="bearer token /ask and /documents require (unset: they are open)")
-    max_batch_articles: int = Field(100, ge=1, le=10_000, description="most articles one POST /documents may carry")
+    max_batch_articles: int = Field(100, ge=1, le=100, description="most articles one POST /documents may carry (at most 100)")
     max_article_chars: int = Field(1_000_000, ge=1, description="longest article text POST /documents accepts, in characters")
     write_wait_seconds: float = Field(5.0, ge=0.0, le=600.0, description="how long a write waits for the one before it, then 409")
     host: str = Field("127.0.0.1", description="address `qa serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="port `qa serve` binds")
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="largest request body the API reads, in bytes (counted as it streams in); larger gets 413"
+    )
+    max_write_body_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="largest request body of the write endpoints (/documents: batches of articles), in bytes"
+    )
+    max_concurrent_asks: int = Field(2, ge=1, le=64, description="questions answered at the same time (worker threads for /ask)")
+    max_waiting_asks: int = Field(
+        16, ge=0, le=1024, description="questions allowed to wait for a free worker; beyond that /ask answers 503 with Retry-After"
+    )
+    ask_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="time budget of one /ask, waiting included: past it the request gets a 503 "
+        "(a question still waiting is dropped; one already running finishes on its thread and its answer is discarded)",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="`qa serve` log level: info logs one line per request; debug adds each question's text"
+    )
+    retry_after_s: int = Field(1, ge=1, le=3600, description="seconds suggested in Retry-After when /ask is saturated or over its budget")
 
     @field_validator("admin_token", "read_token", mode="after")
     @classmethod

@@ -96,7 +96,7 @@ def test_ask_rejects_bad_input_with_a_message(client: TestClient, payload: dict[
 )
 def test_ask_rejects_malformed_bodies(client: TestClient, content: bytes, content_type: str) -> None:
     response = client.post("/ask", content=content, headers={"content-type": content_type})
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 422  # the documented status, never FastAPI's undocumented 400
     assert response.json()["detail"]
 
 
@@ -142,8 +142,8 @@ def test_ask_modes_and_filters(client: TestClient) -> None:
     [
         ({"question": "Qui ?", "mode": "fuzzy"}, "mode"),
         ({"question": "Qui ?", "doc_ids": []}, "doc_ids"),
-        ({"question": "Qui ?", "doc_ids": ["nope"]}, "unknown doc_ids: nope"),
-        ({"question": "Qui ?", "date_from": "hier"}, "date_from"),
+        ({"question": "Qui ?", "doc_ids": [""]}, "doc_ids.0: String should have at least 1 character"),
+        ({"question": "Qui ?", "date_from": "hier"}, "date_from must be YYYY, YYYY-MM or YYYY-MM-DD, got 'hier'"),
         ({"question": "Qui ?", "date_from": "2026", "date_to": "2025"}, "after"),
         ({"question": "Qui ?", "date_from": "2025-13"}, "date_from '2025-13' is not a real date"),
         ({"question": "Qui ?", "date_to": "2025-02-30"}, "date_to '2025-02-30' is not a real date"),
@@ -154,6 +154,12 @@ def test_bad_filters(client: TestClient, payload: dict[str, object], fragment: s
     response = client.post("/ask", json=payload)
     assert response.status_code == 422
     assert fragment in response.json()["detail"]
+
+
+def test_an_unknown_doc_id_is_404_naming_it(client: TestClient) -> None:
+    response = client.post("/ask", json={"question": "Qui ?", "doc_ids": ["beta", "nope"]})
+    assert response.status_code == 404
+    assert response.json()["detail"] == "unknown doc_ids: nope"
 
 
 def test_leap_day_is_a_real_date(client: TestClient) -> None:
@@ -194,7 +200,7 @@ def test_every_response_carries_a_request_id(client: TestClient) -> None:
     ("method", "path", "payload", "status"),
     [
         ("post", "/ask", {"question": ""}, 422),
-        ("post", "/ask", {"question": "Qui ?", "doc_ids": ["nope"]}, 422),
+        ("post", "/ask", {"question": "Qui ?", "doc_ids": ["nope"]}, 404),
         ("get", "/documents/nope", None, 404),
         ("get", "/no/such/route", None, 404),
         ("delete", "/ask", None, 405),

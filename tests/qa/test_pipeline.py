@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from index.chunking import Chunk
-from index.errors import BadQuestion
+from index.errors import BadQuestion, UnknownDocument
 from index.store import Index
 from qa.pipeline import Pipeline
 from qa.reader import ReaderConfig
@@ -63,7 +63,7 @@ def test_filters(pipeline: Pipeline) -> None:
     assert {c.doc_id for c in only_beta.citations} <= {"beta"}
     dated = pipeline.ask("Samsung Séoul puces", date_from="2025-01-01", keep_undated=False)
     assert {c.doc_id for c in dated.citations} == {"alpha"}
-    with pytest.raises(BadQuestion, match="unknown doc_ids: nope"):
+    with pytest.raises(UnknownDocument, match="unknown doc_ids: nope"):
         pipeline.ask("Samsung", doc_ids=["nope"])
     with pytest.raises(BadQuestion, match="after"):
         pipeline.ask("Samsung", date_from="2026", date_to="2025")
