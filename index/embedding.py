@@ -96,7 +96,7 @@ class SentenceTransformerEmbedder:
         return self
 
     def _query_session(self) -> Any:
-        from index.onnx_graph import cached_session, graph_key
+        from index.onnx_graph import cached_name, cached_session, graph_key
 
         assert self.cache_dir is not None
         model = self._loaded()
@@ -104,7 +104,7 @@ class SentenceTransformerEmbedder:
         if len(model) != 3 or len(pooling) != 1 or getattr(pooling[0], "pooling_mode", None) != "mean":
             raise ModelUnavailable(f"the onnx query backend needs a transformer + mean pooling + normalize model, not {self.spec.name}")
         safe = "".join(c if c.isalnum() else "-" for c in self.spec.name)[-40:]
-        graph = self.cache_dir / f"query-{safe}-{graph_key(self.spec.name, self.spec.version)}.onnx"
+        graph = self.cache_dir / cached_name(f"query-{safe}", graph_key(self.spec.name, self.spec.version))
 
         def hidden_states() -> Any:
             import torch

@@ -78,14 +78,24 @@ def export(
         final.replace(path)
 
 
+def cached_name(prefix: str, key: str) -> str:
+    """``<prefix>-<key>.onnx``: the file name of a cached graph (see :func:`cached_session`)."""
+    return f"{prefix}-{key}.onnx"
+
+
 def cached_session(path: Path, build: Callable[[], Any], threads: int | None, **export_args: Any) -> Any:
     """A session over the graph cached at ``path``, exporting ``build()``'s module first when it is missing or unreadable.
 
-    ``export_args`` go to :func:`export` (inputs, outputs, quantize)."""
+    ``path`` is named by :func:`cached_name`; after an export, the graphs of the same prefix with another key
+    (older weights or versions, 100-500 MB each) are deleted. ``export_args`` go to :func:`export`."""
     if path.is_file():
         try:
             return open_session(path, threads)
         except Exception:  # a truncated or foreign file: export it again  # noqa: BLE001
             path.unlink(missing_ok=True)
     export(build(), path, **export_args)
+    prefix, _, key = path.stem.rpartition("-")
+    for old in path.parent.glob(f"{prefix}-{'?' * len(key)}.onnx"):
+        if old != path:
+            old.unlink(missing_ok=True)
     return open_session(path, threads)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from index.onnx_graph import cached_session, graph_key
+from index.onnx_graph import cached_name, cached_session, graph_key
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
 BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
@@ -29,7 +29,7 @@ Runner = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 def cache_name(weights_sha256: str, base_version: str, backend: Backend) -> str:
     """The cached graph's file name: it changes whenever the weights, the base, torch or the precision do."""
-    return f"span_reader-{backend}-{graph_key(weights_sha256, base_version, backend)}.onnx"
+    return cached_name(f"span_reader-{backend}", graph_key(weights_sha256, base_version, backend))
 
 
 def torch_runner(model: Any, threads: int | None) -> Runner:

@@ -65,15 +65,19 @@ def test_a_damaged_cached_graph_is_exported_again(tiny_base: Path, tmp_path: Pat
     assert _graphs(tmp_path) == [graph] and graph.stat().st_size > 100
 
 
-def test_new_weights_get_a_new_graph(tiny_base: Path, tmp_path: Path) -> None:
+def test_new_weights_get_a_new_graph_and_the_old_one_goes(tiny_base: Path, tmp_path: Path) -> None:
     weights = _shipped(tiny_base, tmp_path)
+    SpanModel(tiny_base, weights, backend="onnx-int8", cache_dir=tmp_path).load()
     SpanModel(tiny_base, weights, backend="onnx", cache_dir=tmp_path).load()
+    [int8] = [g for g in _graphs(tmp_path) if "int8" in g.name]
+    [old] = [g for g in _graphs(tmp_path) if "int8" not in g.name]
     other = tmp_path / "other" / "span_reader.safetensors"
     model = build_model(tiny_base)
     model.qa_outputs.bias.data += 1.0
     save_delta(model, other, {"note": "retrained"})
     SpanModel(tiny_base, other, backend="onnx", cache_dir=tmp_path).load()
-    assert len(_graphs(tmp_path)) == 2
+    graphs = _graphs(tmp_path)
+    assert len(graphs) == 2 and int8 in graphs and old not in graphs  # the stale fp32 graph deleted, the int8 one kept
 
 
 def test_a_cached_graph_does_not_bypass_the_checksum(tiny_base: Path, tmp_path: Path) -> None:
