@@ -67,13 +67,15 @@ TRAIN_OUT ?= build/train
 train-data: setup        ## check the team-written news training set (data/train/news)
 	$(PY) -m train.validate
 
-train: models train-data ## fine-tune the span reader (2 stages, resumable), tune + calibrate on the dev splits, ship it if it wins
+train: models train-data ## fine-tune the span reader (3 stages, resumable), tune + calibrate on the dev splits, ship it if it wins
 	$(PY) -m train fit --sources piaf --out $(TRAIN_OUT)/piaf --epochs 2 --lr 2e-4 --no-dev
 	$(PY) -m train fit --sources piaf news --share piaf=0.35 --init $(TRAIN_OUT)/piaf/span_reader.safetensors \
 		--out $(TRAIN_OUT)/mix --epochs 1.2 --lr 1.5e-4 --no-dev
+	$(PY) -m train fit --sources piaf news --share piaf=0.35 --init $(TRAIN_OUT)/mix/span_reader.safetensors \
+		--out $(TRAIN_OUT)/mix3 --epochs 1.0 --lr 1e-4 --negatives 0.5 --seed 7 --no-dev
 	$(PY) -m train.export
-	$(PY) -m train tune $(TRAIN_OUT)/mix/span_reader.safetensors
-	$(PY) -m train install $(TRAIN_OUT)/mix/span_reader.safetensors
+	$(PY) -m train tune $(TRAIN_OUT)/mix3/span_reader.safetensors
+	$(PY) -m train install $(TRAIN_OUT)/mix3/span_reader.safetensors
 
 bench: models            ## index build time, encode throughput, warm POST /ask latency p50/p95
 	$(PY) -m eval.bench
