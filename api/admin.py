@@ -25,6 +25,8 @@ log = logging.getLogger("qa.api")
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing or wrong bearer token"},
     403: {"model": ErrorOut, "description": "writes are disabled: QA_ADMIN_TOKEN is not set"},
+    413: {"model": ErrorOut, "description": "the request body is larger than QA_MAX_WRITE_BODY_BYTES"},
+    500: {"model": ErrorOut, "description": "internal error: a bug, logged on the server with the request id"},
 }
 _WRITE: dict[int | str, dict[str, Any]] = {
     **_AUTH,

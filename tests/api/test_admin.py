@@ -380,11 +380,11 @@ def test_writes_without_a_loaded_index_answer_503(tmp_path: Path, articles_dir: 
 def test_openapi_documents_every_write_status(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     expected = {
-        ("/documents", "post"): {"200", "401", "403", "409", "422", "503"},
-        ("/documents/{doc_id}", "delete"): {"200", "401", "403", "404", "409", "503"},
-        ("/index/rebuild", "post"): {"202", "401", "403", "503"},
-        ("/index/jobs/{job_id}", "get"): {"200", "401", "403", "404"},
-        ("/ask", "post"): {"200", "401", "422", "503"},
+        ("/documents", "post"): {"200", "401", "403", "409", "413", "422", "500", "503"},
+        ("/documents/{doc_id}", "delete"): {"200", "401", "403", "404", "409", "413", "500", "503"},
+        ("/index/rebuild", "post"): {"202", "401", "403", "413", "500", "503"},
+        ("/index/jobs/{job_id}", "get"): {"200", "401", "403", "404", "500"},
+        ("/ask", "post"): {"200", "401", "404", "413", "422", "500", "503"},
     }
     for (path, method), statuses in expected.items():
         assert statuses <= set(paths[path][method]["responses"]), (path, method)
