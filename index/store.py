@@ -3,7 +3,7 @@
 Layout under the index root::
 
     current -> builds/20261123T101500-3f2a9c1b     (symlink, replaced atomically)
-    builds/<id>/manifest.json    fingerprint (format, model and its version, chunking, spaCy and its model, code hash),
+    builds/<id>/manifest.json    fingerprint (format, model and its version, chunking, spaCy and its model, code hash), stage timings,
                                  dimension, corpus hash, counts, build time
     builds/<id>/articles.jsonl   the articles as indexed (text, title, date, url)
     builds/<id>/chunks.jsonl     Chunk records with document offsets
@@ -28,7 +28,7 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,8 @@ from index.sentences import Sentence, split_sentences
 
 SPACY_MODEL = Annotator().model  # the annotator's default spaCy pipeline (a package of that name)
 
-# 5: span labels changed and the manifest holds the build's fingerprint.
-FORMAT_VERSION = 5
+# 5: span labels changed and the manifest holds the build's fingerprint. 6: the manifest holds stage timings.
+FORMAT_VERSION = 6
 _KEEP_BUILDS = 2
 # Every build holds this empty file; a loader keeps a shared lock on it, and pruning skips a locked build.
 _IN_USE = ".in-use"
@@ -120,6 +120,9 @@ class Manifest:
     code_hash: str
     built_at: str
     build_seconds: float
+    # seconds per stage of this build: chunk, split (sentences), annotate (spaCy), embed_chunks, embed_sentences,
+    # index (FAISS + BM25), write (files flushed to disk); an incremental build counts only what it redid
+    stage_seconds: dict[str, float]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
@@ -278,23 +281,40 @@ class BuildParts:
     spans: list[tuple[SpanTuple, ...]]
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Stages:
+    """Wall-clock seconds per named stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
 
 
 def analyse_articles(
     articles: Sequence[Article], embedder: Embedder, chunker: Chunker, annotator: Annotator, *, show_progress: bool = False
 ) -> BuildParts:
-    """Chunk, split, annotate and embed ``articles`` (each article independently of the others)."""
-    chunks = [chunk for article in articles for chunk in chunker.split(article)]
-    sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
-    spans = annotator.load().annotate(articles, sentences) if sentences else []
-    return BuildParts(
-        list(articles),
-        chunks,
-        sentences,
-        spans,
-        _encode(embedder, [c.text for c in chunks], show_progress),
-        _encode(embedder, [s.text for s in sentences], show_progress),
-    )
+    """Chunk, split, annotate and embed ``articles`` (each article independently of the others), timing each stage."""
+    stage = _Stages()
+    with stage("chunk"):
+        chunks = [chunk for article in articles for chunk in chunker.split(article)]
+    with stage("split"):
+        sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
+    with stage("annotate"):
+        spans = annotator.load().annotate(articles, sentences) if sentences else []
+    with stage("embed_chunks"):
+        chunk_vectors = _encode(embedder, [c.text for c in chunks], show_progress)
+    with stage("embed_sentences"):
+        sentence_vectors = _encode(embedder, [s.text for s in sentences], show_progress)
+    return BuildParts(list(articles), chunks, sentences, spans, chunk_vectors, sentence_vectors, stage.seconds)
 
 
 def _encode(embedder: Embedder, texts: list[str], show_progress: bool) -> np.ndarray:
@@ -328,9 +348,13 @@ def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started:
     flush it to disk, then make it current and prune old builds. The caller holds :func:`build_lock`."""
     import faiss
 
-    dense = faiss.IndexFlatIP(parts.chunk_vectors.shape[1])
-    dense.add(parts.chunk_vectors)
-    lexical = Bm25Index.build(c.text for c in parts.chunks)
+    stage = _Stages()
+    stage.seconds.update(parts.stage_seconds)
+    with stage("index"):
+        dense = faiss.IndexFlatIP(parts.chunk_vectors.shape[1])
+        dense.add(parts.chunk_vectors)
+        lexical = Bm25Index.build(c.text for c in parts.chunks)
+    write_started = time.perf_counter()
     stamp = datetime.now(UTC)
     build = root / "builds" / f"{stamp:%Y%m%dT%H%M%S%f}-{os.getpid()}"
     tmp = build.with_name("." + build.name)
@@ -351,6 +375,8 @@ def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started:
             sentences=len(parts.sentences),
             built_at=stamp.isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 3),
+            # the files' own writing and flushing, measured up to here (the manifest and the fsyncs that follow are small)
+            stage_seconds={**stage.seconds, "write": round(time.perf_counter() - write_started, 3)},
         )
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (tmp / _IN_USE).touch()

@@ -193,6 +193,7 @@ def _merge(wanted: list[Article], base: Index, fresh: BuildParts) -> BuildParts:
         spans,
         np.concatenate(chunk_vectors).astype(np.float32) if chunk_vectors else np.zeros((0, dim), np.float32),
         np.concatenate(sentence_vectors).astype(np.float32) if sentence_vectors else np.zeros((0, dim), np.float32),
+        fresh.stage_seconds,
     )
 
 

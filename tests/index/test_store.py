@@ -290,3 +290,25 @@ def test_a_damaged_index_names_the_recovery_command(
     damage(store.current_build(root) / name)  # type: ignore[operator]
     with pytest.raises(IndexIncompatible, match="qa index build"):
         load_index(root, model=fake_embedder.name)
+
+
+STAGES = ["chunk", "split", "annotate", "embed_chunks", "embed_sentences", "index", "write"]
+
+
+class SlowEmbedder(FakeEmbedder):
+    """The fake embedder, taking a known time per call (so the timings have something to find)."""
+
+    def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        import time
+
+        time.sleep(0.05)
+        return super().encode_passages(texts, show_progress=show_progress)
+
+
+def test_the_manifest_times_every_stage(tmp_path: Path, articles: list[Article]) -> None:
+    manifest = build_index(articles, SlowEmbedder(), tmp_path / "idx")
+    assert list(manifest.stage_seconds) == STAGES  # in the order they ran
+    assert all(value >= 0 for value in manifest.stage_seconds.values())
+    assert manifest.stage_seconds["embed_chunks"] >= 0.05 and manifest.stage_seconds["embed_sentences"] >= 0.05
+    assert sum(manifest.stage_seconds.values()) <= manifest.build_seconds + 0.01
+    assert read_manifest(tmp_path / "idx") == manifest  # and it is on disk
