@@ -22,8 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.corpus import ARTICLE_SUFFIXES, Article, _jsonl_articles
+from index.corpus import Article, _jsonl_articles, article_paths
 from index.errors import BadArticle, CorpusError
+from index.store import fsync
 
 JOURNAL = ".qa-journal.json"
 _LOCK = ".qa-lock"  # one process changes the folder at a time (a server's writer, `qa index sync`)
@@ -90,19 +91,10 @@ def as_loaded(article: Article) -> Article:
     return loaded
 
 
-def article_paths(folder: Path) -> list[Path]:
-    """The files the loader reads (index/corpus.py's ``load_articles``): not hidden, with an article suffix."""
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and p.suffix in ARTICLE_SUFFIXES and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
-
-
 def locate_articles(folder: Path) -> dict[str, Location]:
-    """Where each article id of a readable folder is defined."""
+    """Where each article id of a readable folder is defined (none while the folder does not exist)."""
     found: dict[str, Location] = {}
-    for path in article_paths(folder):
+    for path in article_paths(folder) if folder.is_dir() else []:
         relative = path.relative_to(folder)
         if path.suffix != ".jsonl":
             found[relative.with_suffix("").as_posix()] = Location(relative, None)
@@ -168,7 +160,7 @@ def apply_changes(folder: Path, changes: Sequence[FileChange]) -> None:
         _write_atomic(folder / JOURNAL, json.dumps({"changes": journal}, ensure_ascii=False))
         _replay(folder, changes)
         (folder / JOURNAL).unlink()
-        _fsync_dir(folder)
+        fsync(folder)
 
 
 def recover(folder: Path) -> bool:
@@ -185,7 +177,7 @@ def recover(folder: Path) -> bool:
         data = json.loads(path.read_text(encoding="utf-8"))  # written whole by a rename: never truncated
         _replay(folder, [FileChange(Path(c["path"]), c["content"]) for c in data["changes"]])
         path.unlink()
-        _fsync_dir(folder)
+        fsync(folder)
         return True
 
 
@@ -205,7 +197,7 @@ def _replay(folder: Path, changes: Sequence[FileChange]) -> None:
         if change.content is None:
             if target.exists():
                 target.unlink()
-                _fsync_dir(target.parent)
+                fsync(target.parent)
         else:
             _make_dirs(folder, target.parent)
             _write_atomic(target, change.content)
@@ -218,7 +210,7 @@ def _make_dirs(folder: Path, directory: Path) -> None:
         directory = directory.parent
     for created in reversed(missing):
         created.mkdir()
-        _fsync_dir(created.parent)
+        fsync(created.parent)
 
 
 def _write_atomic(path: Path, content: str) -> None:
@@ -228,12 +220,4 @@ def _write_atomic(path: Path, content: str) -> None:
         out.flush()
         os.fsync(out.fileno())
     tmp.replace(path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync(path.parent)

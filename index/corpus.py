@@ -37,6 +37,11 @@ class Article:
     source: str = ""
 
 
+def same_article(a: Article, b: Article) -> bool:
+    """Equal in everything an index stores of an article (its source file aside)."""
+    return (a.doc_id, a.text, a.title, a.date, a.url) == (b.doc_id, b.text, b.title, b.date, b.url)
+
+
 def normalize_text(raw: str) -> str:
     """NFC, ``\\n`` line endings, no BOM, no surrounding blank space."""
     text = raw.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.corpus import Article, article_paths, load_articles
+from index.corpus import Article, article_paths, load_articles, same_article
 from index.errors import CorpusError
 from index.store import Index, corpus_hash
 
@@ -43,15 +43,11 @@ def _names(ids: list[str]) -> str:
     return shown + (f" and {len(ids) - _NAMED} more" if len(ids) > _NAMED else "")
 
 
-def _same(a: Article, b: Article) -> bool:
-    return (a.text, a.title, a.date, a.url) == (b.text, b.title, b.date, b.url)
-
-
 def differences(folder: Mapping[str, Article], indexed: Mapping[str, Article]) -> list[str]:
     """What the folder has that the index has not, and the reverse, in words."""
     added = sorted(folder.keys() - indexed.keys())
     removed = sorted(indexed.keys() - folder.keys())
-    changed = sorted(i for i in folder.keys() & indexed.keys() if not _same(folder[i], indexed[i]))
+    changed = sorted(i for i in folder.keys() & indexed.keys() if not same_article(folder[i], indexed[i]))
     reasons = []
     if added:
         reasons.append(f"{len(added)} article(s) in the folder are not in the index: {_names(added)}")

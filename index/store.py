@@ -175,7 +175,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in source if line.strip()]
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
     """Flush a file's data, or a directory's entries, to disk."""
     fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
     try:
@@ -187,8 +187,8 @@ def _fsync(path: Path) -> None:
 def _fsync_tree(folder: Path) -> None:
     """Flush every file and folder under ``folder``, deepest first, then ``folder`` itself."""
     for path in sorted(folder.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        _fsync(path)
-    _fsync(folder)
+        fsync(path)
+    fsync(folder)
 
 
 @contextmanager
@@ -210,7 +210,7 @@ def _swap_current(root: Path, build: Path) -> None:
         tmp.unlink()
     tmp.symlink_to(Path("builds") / build.name)
     tmp.replace(link)
-    _fsync(root)
+    fsync(root)
 
 
 def current_build(root: Path) -> Path:
@@ -382,7 +382,7 @@ def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started:
         (tmp / _IN_USE).touch()
         _fsync_tree(tmp)  # every file on disk before `current` can point at them
         tmp.rename(build)
-        _fsync(build.parent)
+        fsync(build.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

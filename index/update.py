@@ -21,7 +21,7 @@ import numpy as np
 
 from index.annotate import Annotator
 from index.chunking import Chunker, ChunkingConfig
-from index.corpus import Article
+from index.corpus import Article, same_article
 from index.embedding import Embedder
 from index.errors import IndexIncompatible, IndexNotBuilt, UnknownDocument
 from index.store import (
@@ -56,11 +56,6 @@ class SyncReport:
     full_build: str | None
     written: bool
     seconds: float
-
-
-def same_article(a: Article, b: Article) -> bool:
-    """Equal in everything an index stores of an article (its source file aside)."""
-    return (a.doc_id, a.text, a.title, a.date, a.url) == (b.doc_id, b.text, b.title, b.date, b.url)
 
 
 def sync_index(

@@ -22,11 +22,11 @@ from pathlib import Path
 from index.annotate import Annotator
 from index.article_files import apply_changes, as_loaded, plan_changes, recover
 from index.chunking import ChunkingConfig
-from index.corpus import Article, load_articles
+from index.corpus import Article, load_articles, same_article
 from index.embedding import Embedder
 from index.errors import BadArticle, CorpusError, UnknownDocument, WriteConflict
 from index.store import Index, Manifest, build_index, fingerprint, load_index, why_stale
-from index.update import SyncReport, same_article, sync_index
+from index.update import SyncReport, sync_index
 from qa.pipeline import Pipeline
 
 log = logging.getLogger("qa.writer")
