@@ -19,7 +19,6 @@ import numpy as np
 from index.onnx_graph import cached_name, cached_session, graph_key
 
 Backend = Literal["torch", "onnx", "onnx-int8"]
-BACKENDS: tuple[Backend, ...] = ("torch", "onnx", "onnx-int8")
 INPUTS = ("input_ids", "attention_mask")
 OUTPUTS = ("start_logits", "end_logits")
 

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from eval.service import free_port, wait_ready
 from index.corpus import load_articles
 from index.store import read_manifest
 from qa.pipeline import Pipeline
@@ -57,12 +58,6 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", loopback_only)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     """``python -m api.cli serve`` (the ``qa serve`` command) on its own articles and index folders."""
@@ -93,17 +88,12 @@ class Server:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         client = self.client = httpx.Client(base_url=self.url, timeout=60.0)
-        while time.monotonic() - began < START_TIMEOUT:
-            if self.process.poll() is not None:
-                raise AssertionError(f"the server exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
-            try:
-                if client.get("/health").status_code == 200:
-                    self.starts.append(time.monotonic() - began)
-                    return client
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"the server did not start in {START_TIMEOUT:.0f} s:\n{self.log.read_text()[-3000:]}")
+        try:
+            wait_ready(client, self.process, START_TIMEOUT)
+        except RuntimeError as exc:
+            raise AssertionError(f"{exc} (exit code {self.process.returncode}):\n{self.log.read_text()[-3000:]}") from None
+        self.starts.append(time.monotonic() - began)
+        return client
 
     def kill(self) -> None:
         assert self.process is not None
