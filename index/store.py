@@ -8,7 +8,7 @@ Layout under the index root::
     builds/<id>/articles.jsonl   the articles as indexed (text, title, date, url)
     builds/<id>/chunks.jsonl     Chunk records with document offsets
     builds/<id>/sentences.jsonl  Sentence records with document offsets and candidate answer spans
-    builds/<id>/chunks.faiss     inner-product FAISS index over normalised chunk vectors
+    builds/<id>/chunks.faiss     inner-product FAISS index over normalised chunk vectors (exact, or IVF when large: index/dense.py)
     builds/<id>/sentences.npy    normalised sentence vectors (float32, no pickle)
     builds/<id>/bm25/            French BM25 over the chunks (bm25s arrays and JSON, no pickle)
 
@@ -38,6 +38,7 @@ import numpy as np
 from index.annotate import Annotator, SpanTuple
 from index.chunking import Chunk, Chunker, ChunkingConfig
 from index.corpus import Article
+from index.dense import DenseConfig, build_dense, load_dense, save_dense
 from index.embedding import Embedder
 from index.errors import IndexIncompatible, IndexNotBuilt
 from index.lexical import Bm25Index
@@ -55,7 +56,7 @@ _RESOLVE_ATTEMPTS = 3
 # The modules of this package whose rules shape what a build stores: text normalisation and dates,
 # chunks, sentences, candidate spans, BM25 terms, the prompts and the model behind the vectors.
 # Their source is hashed into the fingerprint, so changing a rule makes every index stale.
-SHAPING_MODULES = ("corpus", "french", "chunking", "sentences", "annotate", "lexical", "embedding", "models")
+SHAPING_MODULES = ("corpus", "french", "chunking", "sentences", "annotate", "lexical", "embedding", "models", "dense")
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -331,6 +332,7 @@ def build_index(
     *,
     annotator: Annotator | None = None,
     show_progress: bool = False,
+    dense: DenseConfig | None = None,
 ) -> Manifest:
     """Chunk, embed and persist ``articles`` under ``root``, then make it current."""
     if not articles:
@@ -340,19 +342,16 @@ def build_index(
     annotator = annotator or Annotator()
     parts = analyse_articles(articles, embedder, chunker, annotator, show_progress=show_progress)
     with build_lock(root):
-        return write_build(root, parts, fingerprint(embedder, chunker.config, annotator.model), started)
+        return write_build(root, parts, fingerprint(embedder, chunker.config, annotator.model), started, dense=dense)
 
 
-def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started: float) -> Manifest:
-    """Index ``parts`` (FAISS over the chunk vectors, BM25 over the chunks), write them as a new build,
-    flush it to disk, then make it current and prune old builds. The caller holds :func:`build_lock`."""
-    import faiss
-
+def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started: float, *, dense: DenseConfig | None = None) -> Manifest:
+    """Index ``parts`` (FAISS over the chunk vectors, its kind by size, BM25 over the chunks), write them as a
+    new build, flush it to disk, then make it current and prune old builds. The caller holds :func:`build_lock`."""
     stage = _Stages()
     stage.seconds.update(parts.stage_seconds)
     with stage("index"):
-        dense = faiss.IndexFlatIP(parts.chunk_vectors.shape[1])
-        dense.add(parts.chunk_vectors)
+        chunk_index = build_dense(parts.chunk_vectors, dense)
         lexical = Bm25Index.build(c.text for c in parts.chunks)
     write_started = time.perf_counter()
     stamp = datetime.now(UTC)
@@ -363,7 +362,7 @@ def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started:
         _write_jsonl(tmp / "articles.jsonl", ({k: v for k, v in asdict(a).items() if k != "source"} for a in parts.articles))
         _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in parts.chunks))
         _write_jsonl(tmp / "sentences.jsonl", ({**asdict(s), "spans": sp} for s, sp in zip(parts.sentences, parts.spans, strict=True)))
-        faiss.write_index(dense, str(tmp / "chunks.faiss"))
+        save_dense(chunk_index, tmp / "chunks.faiss")
         np.save(tmp / "sentences.npy", parts.sentence_vectors, allow_pickle=False)
         lexical.save(tmp / "bm25")
         manifest = Manifest(
@@ -419,18 +418,18 @@ def check_model(manifest: Manifest, model: str, root: Path) -> None:
         )
 
 
-def load_index(root: Path, *, model: str | None = None) -> Index:
+def load_index(root: Path, *, model: str | None = None, dense: DenseConfig | None = None) -> Index:
     """Load the current index; with ``model``, refuse one built by another model."""
     with using_current(root) as build:
-        return load_build(build, root, model=model)
+        return load_build(build, root, model=model, dense=dense)
 
 
-def load_build(build: Path, root: Path, *, model: str | None = None) -> Index:
-    """Load one build (hold it with :func:`using_current`); with ``model``, refuse one built by another model."""
+def load_build(build: Path, root: Path, *, model: str | None = None, dense: DenseConfig | None = None) -> Index:
+    """Load one build (hold it with :func:`using_current`); with ``model``, refuse one built by another model.
+    ``dense`` sets the search parameter of an approximate chunk index."""
     manifest = read_build_manifest(build, root)
     if model is not None:
         check_model(manifest, model, root)
-    import faiss
 
     try:
         articles = [Article(**record) for record in _read_jsonl(build / "articles.jsonl")]
@@ -438,14 +437,14 @@ def load_build(build: Path, root: Path, *, model: str | None = None) -> Index:
         records = _read_jsonl(build / "sentences.jsonl")
         spans = [tuple((int(a), int(b), str(label)) for a, b, label in r.pop("spans")) for r in records]
         sentences = [Sentence(**record) for record in records]
-        dense = faiss.read_index(str(build / "chunks.faiss"))
+        chunk_index = load_dense(build / "chunks.faiss", dense)
         vectors = np.load(build / "sentences.npy", allow_pickle=False)
         lexical = Bm25Index.load(build / "bm25")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:  # json errors are ValueErrors
         raise IndexIncompatible(f"index at {build} is damaged ({exc}): rebuild it with `qa index build`") from exc
-    if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(vectors) != len(sentences) or dense.d != manifest.dim:
+    if chunk_index.ntotal != len(chunks) or lexical.size != len(chunks) or len(vectors) != len(sentences) or chunk_index.d != manifest.dim:
         raise IndexIncompatible(f"index at {build} is inconsistent (counts or dimension differ): rebuild it with `qa index build`")
-    return Index(build, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical, spans)
+    return Index(build, manifest, {a.doc_id: a for a in articles}, chunks, sentences, chunk_index, vectors, lexical, spans)
 
 
 def why_stale(root: Path, articles: Sequence[Article], expected: Fingerprint) -> list[str]:

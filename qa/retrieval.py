@@ -12,6 +12,7 @@ from enum import StrEnum
 import numpy as np
 
 from index.chunking import Chunk
+from index.dense import search as dense_search
 from index.errors import BadQuestion
 from index.lexical import terms
 from index.store import Index
@@ -117,18 +118,11 @@ class Retriever:
         return np.fromiter((filters.allows(c.doc_id, articles[c.doc_id].date) for c in self.index.chunks), dtype=bool)
 
     def dense(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
-        index = self.index.chunk_index
-        if mask is None:
-            scores, rows = index.search(query.reshape(1, -1), min(k, index.ntotal))
-        else:
-            allowed = np.flatnonzero(mask).astype(np.int64)
-            if len(allowed) == 0:
-                return []
-            import faiss
-
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))  # type: ignore[call-arg]
-            scores, rows = index.search(query.reshape(1, -1), min(k, len(allowed)), params=params)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+        allowed = None if mask is None else np.flatnonzero(mask).astype(np.int64)
+        if allowed is not None and len(allowed) == 0:
+            return []
+        scores, rows = dense_search(self.index.chunk_index, query, k, allowed)
+        return [(int(r), float(s)) for r, s in zip(rows, scores, strict=True) if r >= 0]
 
     def lexical(self, question: str, k: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         scores = self.index.lexical.scores(terms(question))
