@@ -103,7 +103,22 @@ def search(index: Any, query: np.ndarray, k: int, allowed: np.ndarray | None = N
     ``allowed`` (sorted rows) restricts the search. On an IVF index a restriction to few rows is searched
     exactly over those rows' vectors (an IVF search could miss them in groups it does not probe); a large
     one goes through IVF with an ID selector.
+
+    One question is searched on one thread: on this shared two-core machine OpenMP's team of two spent
+    about 15 ms spinning around a 0.6 ms exact search of 10k vectors (measured). The setting is the calling
+    thread's own (an OpenMP per-thread variable) and is restored afterwards, so builds keep both cores.
     """
+    import faiss
+
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return _search(index, query, k, allowed)
+    finally:
+        faiss.omp_set_num_threads(threads)
+
+
+def _search(index: Any, query: np.ndarray, k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     import faiss
 
     query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)

@@ -84,3 +84,16 @@ def test_a_large_build_is_approximate_loads_and_updates(tmp_path: Path, articles
     updated = load_index(root)
     kept = [row for row, chunk in enumerate(updated.chunks) if chunk.doc_id != "extra"]
     assert np.array_equal(updated.chunk_vectors()[kept], before)
+
+
+def test_a_search_runs_on_one_thread_and_restores_the_callers_setting() -> None:
+    import faiss
+
+    index = build_dense(_clustered(500), DenseConfig())
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(3)
+    try:
+        search(index, _clustered(1, seed=3)[0], 5)
+        assert faiss.omp_get_max_threads() == 3
+    finally:
+        faiss.omp_set_num_threads(before)
