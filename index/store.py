@@ -5,9 +5,10 @@ Layout under the index root::
     current -> builds/20261123T101500-3f2a9c1b     (symlink, replaced atomically)
     builds/<id>/manifest.json    fingerprint (format, model and its version, chunking, spaCy and its model, code hash), stage timings,
                                  dimension, corpus hash, counts, build time
-    builds/<id>/articles.jsonl   the articles as indexed (text, title, date, url)
-    builds/<id>/chunks.jsonl     Chunk records with document offsets
-    builds/<id>/sentences.jsonl  Sentence records with document offsets and candidate answer spans
+    builds/<id>/articles.json, texts.bin, text_offsets.npy, chunk_rows.npy, sentence_rows.npy, span_rows.npy,
+                 span_offsets.npy, span_labels.json
+                                 the articles, chunks, sentences and candidate answer spans as columns, memory-mapped
+                                 on load and read through views (index/tables.py): no Python object per row
     builds/<id>/chunks.faiss     inner-product FAISS index over normalised chunk vectors (exact, or IVF when large: index/dense.py)
     builds/<id>/sentences.npy    normalised sentence vectors (float32, no pickle)
     builds/<id>/bm25/            French BM25 over the chunks (bm25s arrays and JSON, no pickle)
@@ -44,11 +45,13 @@ from index.errors import IndexIncompatible, IndexNotBuilt
 from index.lexical import Bm25Index
 from index.models import package_version
 from index.sentences import Sentence, split_sentences
+from index.tables import ArticleTable, ChunkTable, SentenceTable, SpanTable, read_tables, write_tables
 
 SPACY_MODEL = Annotator().model  # the annotator's default spaCy pipeline (a package of that name)
 
 # 5: span labels changed and the manifest holds the build's fingerprint. 6: the manifest holds stage timings.
-FORMAT_VERSION = 6
+# 7: articles, chunks, sentences and spans as memory-mapped columns (index/tables.py) instead of JSON lines.
+FORMAT_VERSION = 7
 _KEEP_BUILDS = 2
 # Every build holds this empty file; a loader keeps a shared lock on it, and pruning skips a locked build.
 _IN_USE = ".in-use"
@@ -144,13 +147,13 @@ class Index:
 
     path: Path
     manifest: Manifest
-    articles: dict[str, Article]
-    chunks: list[Chunk]
-    sentences: list[Sentence]
+    articles: ArticleTable
+    chunks: ChunkTable
+    sentences: SentenceTable
     chunk_index: Any  # faiss.Index
     sentence_vectors: np.ndarray
     lexical: Bm25Index
-    sentence_spans: list[tuple[SpanTuple, ...]]
+    sentence_spans: SpanTable
 
     def chunk_vectors(self) -> np.ndarray:
         return np.asarray(self.chunk_index.reconstruct_n(0, self.chunk_index.ntotal), dtype=np.float32)
@@ -359,9 +362,7 @@ def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started:
     tmp = build.with_name("." + build.name)
     tmp.mkdir(parents=True)
     try:
-        _write_jsonl(tmp / "articles.jsonl", ({k: v for k, v in asdict(a).items() if k != "source"} for a in parts.articles))
-        _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in parts.chunks))
-        _write_jsonl(tmp / "sentences.jsonl", ({**asdict(s), "spans": sp} for s, sp in zip(parts.sentences, parts.spans, strict=True)))
+        write_tables(tmp, parts.articles, parts.chunks, parts.sentences, parts.spans)
         save_dense(chunk_index, tmp / "chunks.faiss")
         np.save(tmp / "sentences.npy", parts.sentence_vectors, allow_pickle=False)
         lexical.save(tmp / "bm25")
@@ -432,11 +433,7 @@ def load_build(build: Path, root: Path, *, model: str | None = None, dense: Dens
         check_model(manifest, model, root)
 
     try:
-        articles = [Article(**record) for record in _read_jsonl(build / "articles.jsonl")]
-        chunks = [Chunk(**record) for record in _read_jsonl(build / "chunks.jsonl")]
-        records = _read_jsonl(build / "sentences.jsonl")
-        spans = [tuple((int(a), int(b), str(label)) for a, b, label in r.pop("spans")) for r in records]
-        sentences = [Sentence(**record) for record in records]
+        articles, chunks, sentences, spans = read_tables(build)
         chunk_index = load_dense(build / "chunks.faiss", dense)
         vectors = np.load(build / "sentences.npy", allow_pickle=False)
         lexical = Bm25Index.load(build / "bm25")
@@ -444,7 +441,7 @@ def load_build(build: Path, root: Path, *, model: str | None = None, dense: Dens
         raise IndexIncompatible(f"index at {build} is damaged ({exc}): rebuild it with `qa index build`") from exc
     if chunk_index.ntotal != len(chunks) or lexical.size != len(chunks) or len(vectors) != len(sentences) or chunk_index.d != manifest.dim:
         raise IndexIncompatible(f"index at {build} is inconsistent (counts or dimension differ): rebuild it with `qa index build`")
-    return Index(build, manifest, {a.doc_id: a for a in articles}, chunks, sentences, chunk_index, vectors, lexical, spans)
+    return Index(build, manifest, articles, chunks, sentences, chunk_index, vectors, lexical, spans)
 
 
 def why_stale(root: Path, articles: Sequence[Article], expected: Fingerprint) -> list[str]:

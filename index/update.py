@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from index.store import (
 )
 
 # The articles an update should leave, given the current ones (``None``: no usable index).
-_Target = Callable[[dict[str, Article] | None], list[Article]]
+_Target = Callable[[Mapping[str, Article] | None], list[Article]]
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def update_index(
     """Add or replace ``upserts`` and drop ``deletes`` (ids the index must hold) in the current index."""
     deleted = set(deletes)
 
-    def target(current: dict[str, Article] | None) -> list[Article]:
+    def target(current: Mapping[str, Article] | None) -> list[Article]:
         if current is None:
             raise IndexNotBuilt(f"no usable index at {root} to update: build it with `qa index build`")
         unknown = sorted(deleted - current.keys())
@@ -160,7 +160,8 @@ def _current(root: Path, expected: Fingerprint) -> tuple[Index | None, str | Non
 
 def _merge(wanted: list[Article], base: Index, fresh: BuildParts) -> BuildParts:
     """The parts of ``wanted`` in order: fresh ones for the articles in ``fresh``, the base build's for the others."""
-    old_chunks, old_sentences = _rows_by_doc(c.doc_id for c in base.chunks), _rows_by_doc(s.doc_id for s in base.sentences)
+    doc_ids = base.articles.doc_ids
+    old_chunks, old_sentences = _grouped_rows(base.chunks.doc_rows, doc_ids), _grouped_rows(base.sentences.doc_rows, doc_ids)
     new_chunks, new_sentences = _rows_by_doc(c.doc_id for c in fresh.chunks), _rows_by_doc(s.doc_id for s in fresh.sentences)
     fresh_ids = {a.doc_id for a in fresh.articles}
     base_chunk_vectors = base.chunk_vectors()
@@ -190,6 +191,15 @@ def _merge(wanted: list[Article], base: Index, fresh: BuildParts) -> BuildParts:
         np.concatenate(sentence_vectors).astype(np.float32) if sentence_vectors else np.zeros((0, dim), np.float32),
         fresh.stage_seconds,
     )
+
+
+def _grouped_rows(doc_rows: np.ndarray, doc_ids: list[str]) -> dict[str, list[int]]:
+    """The rows of each article in a stored column of article rows (each article's rows are together)."""
+    rows: dict[str, list[int]] = defaultdict(list)
+    values, firsts, counts = np.unique(np.asarray(doc_rows), return_index=True, return_counts=True)
+    for value, first, count in zip(values.tolist(), firsts.tolist(), counts.tolist(), strict=True):
+        rows[doc_ids[value]] = list(range(first, first + count))
+    return rows
 
 
 def _rows_by_doc(doc_ids: Iterable[str]) -> dict[str, list[int]]:

@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from index.sentences import Sentence
+from index.tables import SentenceTable
+
+
+class _RowsOf(Mapping[str, Sequence[int]]):
+    """Per article, its sentence rows (or their start offsets) read off a :class:`SentenceTable`'s columns when
+    asked: nothing is computed per sentence up front. Articles without sentences are absent."""
+
+    def __init__(self, table: SentenceTable, starts: bool) -> None:
+        self._table = table
+        self._starts = starts
+
+    def __getitem__(self, doc_id: str) -> Sequence[int]:
+        rows = self._table.rows_of(doc_id)
+        if not rows:
+            raise KeyError(doc_id)
+        return self._table.starts[rows.start : rows.stop].tolist() if self._starts else rows
+
+    def __iter__(self) -> Iterator[str]:
+        return (doc_id for doc_id in self._table.doc_ids() if self._table.rows_of(doc_id))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 @dataclass(frozen=True)
@@ -14,11 +36,13 @@ class SentenceRows:
     """Where each article's sentences sit in an index's sentence list, in text order: ``rows[doc_id]`` their
     rows, ``starts[doc_id]`` their start offsets (for bisecting an offset to its sentence)."""
 
-    rows: dict[str, list[int]]
-    starts: dict[str, list[int]]
+    rows: Mapping[str, Sequence[int]]
+    starts: Mapping[str, Sequence[int]]
 
     @classmethod
     def of(cls, sentences: Sequence[Sentence]) -> SentenceRows:
+        if isinstance(sentences, SentenceTable):  # an index's: already grouped by article, in text order
+            return cls(_RowsOf(sentences, starts=False), _RowsOf(sentences, starts=True))
         by_doc: dict[str, list[int]] = {}
         for row, sentence in enumerate(sentences):
             by_doc.setdefault(sentence.doc_id, []).append(row)

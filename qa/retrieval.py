@@ -115,7 +115,11 @@ class Retriever:
         if filters is None or filters.is_empty():
             return None
         articles = self.index.articles
-        return np.fromiter((filters.allows(c.doc_id, articles[c.doc_id].date) for c in self.index.chunks), dtype=bool)
+        allowed = np.fromiter(
+            (filters.allows(doc_id, articles.date(row)) for row, doc_id in enumerate(articles.doc_ids)), dtype=bool, count=len(articles)
+        )
+        mask: np.ndarray = allowed[self.index.chunks.doc_rows]  # per chunk, through its article row
+        return mask
 
     def dense(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> list[tuple[int, float]]:
         allowed = None if mask is None else np.flatnonzero(mask).astype(np.int64)

@@ -42,8 +42,7 @@ def test_round_trip(tmp_path: Path, articles: list[Article], fake_embedder: Fake
         assert index.articles[sentence.doc_id].text[sentence.start : sentence.end] == sentence.text
     assert index.sentence_vectors.shape == (len(index.sentences), 256)
     assert np.allclose(np.linalg.norm(index.chunk_vectors(), axis=1), 1.0, atol=1e-5)
-    stored = [json.loads(line) for line in (root / "current" / "chunks.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert "’" in "".join(r["text"] for r in stored)  # ensure_ascii=False keeps the text readable
+    assert "’" in (root / "current" / "texts.bin").read_text(encoding="utf-8")  # the texts are stored as plain UTF-8
 
 
 def test_refuses_index_of_another_model(built_index: object, tmp_path: Path) -> None:
@@ -199,15 +198,15 @@ def test_pruning_never_deletes_a_build_while_it_loads(
 ) -> None:
     root = tmp_path / "idx"
     first = build_index(articles, fake_embedder, root)
-    real_read = store._read_jsonl
+    real_read = store.read_tables
 
-    def read_while_two_builds_land(path: Path) -> list[dict[str, object]]:
-        monkeypatch.setattr(store, "_read_jsonl", real_read)
+    def read_while_two_builds_land(path: Path) -> object:
+        monkeypatch.setattr(store, "read_tables", real_read)
         for count in (2, 1):  # enough for the loading build to be neither current nor the one before
             build_index(articles[:count], fake_embedder, root)
         return real_read(path)
 
-    monkeypatch.setattr(store, "_read_jsonl", read_while_two_builds_land)
+    monkeypatch.setattr(store, "read_tables", read_while_two_builds_land)
     index = load_index(root)
     assert index.manifest == first and len(index.articles) == 3
     assert index.path.is_dir()  # still there: the loader held it
@@ -275,11 +274,14 @@ def test_a_build_pruned_before_it_is_held_is_resolved_again(
 @pytest.mark.parametrize(
     ("name", "damage"),
     [
-        ("chunks.jsonl", lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])),  # truncated mid-record
+        ("chunk_rows.npy", lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2])),  # truncated mid-row
+        ("texts.bin", lambda p: p.write_bytes(p.read_bytes()[:-5])),  # offsets past its end
+        ("articles.json", lambda p: p.write_text('{"doc_id": ["a"]}', encoding="utf-8")),  # columns missing
+        ("span_labels.json", lambda p: p.write_text("[]", encoding="utf-8")),  # labels the spans name are gone
         ("chunks.faiss", lambda p: p.write_bytes(b"not faiss")),
         ("sentences.npy", lambda p: p.unlink()),
         ("manifest.json", lambda p: p.write_text("{", encoding="utf-8")),
-        ("sentences.jsonl", lambda p: p.write_text("", encoding="utf-8")),  # counts no longer match
+        ("sentence_rows.npy", lambda p: np.save(p, np.zeros((0, 3), dtype=np.int32))),  # counts no longer match
     ],
 )
 def test_a_damaged_index_names_the_recovery_command(
