@@ -153,12 +153,12 @@ def build_size(work: Path, size: int, root: Path) -> dict[str, Any]:
     all_articles = list(real.articles.values()) + articles
     chunk_vectors = np.concatenate([real.chunk_vectors(), vectors])
     del vectors
-    all_sentences = real.sentences + sentences
+    all_sentences = list(real.sentences) + sentences
     parts = BuildParts(
         all_articles,
-        real.chunks + chunks,
+        list(real.chunks) + chunks,
         all_sentences,
-        real.sentence_spans + spans,
+        list(real.sentence_spans) + spans,
         chunk_vectors,
         np.zeros((len(all_sentences), 0), dtype=np.float32),  # no sentence vectors (see the module docstring)
         stage.seconds,

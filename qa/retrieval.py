@@ -90,6 +90,17 @@ def deduplicate(hits: list[Hit], limit: int) -> list[Hit]:
     return kept
 
 
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """The rows of the ``k`` best positive scores, best first, ties by row: what a stable sort of all the scores
+    would give, without sorting a million of them (only the positive ones, partitioned when more than ``k``)."""
+    rows = np.flatnonzero(scores > 0)
+    if len(rows) > k:
+        kth = np.partition(scores[rows], len(rows) - k)[len(rows) - k]  # the k-th best score
+        above, ties = rows[scores[rows] > kth], rows[scores[rows] == kth]
+        rows = np.concatenate([above, ties[: k - len(above)]])
+    return rows[np.lexsort((rows, -scores[rows]))]
+
+
 def rrf(rankings: list[list[int]], k: int) -> list[tuple[int, float]]:
     """Reciprocal rank fusion of row rankings, normalised so a row first everywhere scores 1."""
     fused: dict[int, float] = {}
@@ -132,8 +143,7 @@ class Retriever:
         scores = self.index.lexical.scores(terms(question))
         if mask is not None:
             scores = np.where(mask, scores, 0.0)
-        rows = np.argsort(-scores, kind="stable")[:k]
-        rows = rows[scores[rows] > 0]
+        rows = top_rows(scores, k)
         top = float(scores[rows[0]]) if len(rows) else 1.0
         return [(int(r), float(scores[r]) / top) for r in rows]
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from index.store import Index
-from qa.retrieval import Mode, Retriever, rrf
+from qa.retrieval import Mode, Retriever, rrf, top_rows
 from tests.conftest import FakeEmbedder
 
 
@@ -62,3 +62,12 @@ def test_a_longer_ranking_begins_with_the_shorter_one(monkeypatch: pytest.Monkey
     longest = [h.chunk.chunk_id for h in retriever.retrieve("q", np.zeros(1), 20)]
     for k in range(1, 20):
         assert [h.chunk.chunk_id for h in retriever.retrieve("q", np.zeros(1), k)] == longest[:k], k
+
+
+def test_top_rows_is_a_stable_sort_of_the_positive_scores_cut_at_k() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        scores = rng.choice([0.0, 0.5, 1.0, 1.5, 2.0, -1.0], size=int(rng.integers(0, 40))).astype(np.float32)
+        k = int(rng.integers(1, 12))
+        expected = [r for r in np.argsort(-scores, kind="stable") if scores[r] > 0][:k]
+        assert top_rows(scores, k).tolist() == expected
