@@ -224,12 +224,19 @@ def measure_size(root: Path, rounds: int) -> dict[str, Any]:
             lexical.append((time.perf_counter() - t4) * 1000)
             dense.append((t4 - t3) * 1000)
     queries = embedder.encode_queries(texts)
-    recall = 1.0
+    recall, by_nprobe = 1.0, {}
     if kind(index.chunk_index) != "flat":
         exact = faiss.IndexFlatIP(index.chunk_index.d)
         exact.add(index.chunk_vectors())
         _, truth = exact.search(queries, 10)
-        recall = float(np.mean([len(set(search(index.chunk_index, q, 10)[1]) & set(t)) / 10 for q, t in zip(queries, truth, strict=True)]))
+        del exact
+        configured = index.chunk_index.nprobe
+        for nprobe in sorted({1, 4, 8, 16, 32, 64, configured}):
+            index.chunk_index.nprobe = nprobe
+            found = [search(index.chunk_index, q, 10)[1] for q in queries]
+            by_nprobe[nprobe] = round(float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])), 4)
+        index.chunk_index.nprobe = configured
+        recall = by_nprobe[configured]
     n = len(questions) * rounds
     return {
         "dense_kind": kind(index.chunk_index),
@@ -245,6 +252,7 @@ def measure_size(root: Path, rounds: int) -> dict[str, Any]:
         "dense_ms": {"p50": percentile(dense, 50), "p95": percentile(dense, 95)},
         "bm25_ms": {"p50": percentile(lexical, 50), "p95": percentile(lexical, 95)},
         "recall_at_10_vs_exact": round(recall, 4),
+        "recall_at_10_by_nprobe": by_nprobe,
         "gold_article_in_top5": round(gold / n, 3),
         "mean_query_terms": round(float(np.mean([len(terms(t)) for t in texts])), 1),
     }
