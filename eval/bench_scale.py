@@ -37,7 +37,7 @@ from eval.synthetic import NOTE, SourcePool, generate, source_pool
 from index.corpus import Article
 
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
-PIAF = Path("/work/shared/datasets/piaf-train/articles.jsonl")
+PIAF = Path("../shared/datasets/piaf-train/articles.jsonl")  # where train/data.py finds PIAF too
 NEWS = Path("data/train/news")
 REAL_ARTICLES = (Path("data/articles"), Path("eval/heldout/articles"))
 QUESTIONS = (Path("eval/questions_fr.jsonl"), Path("eval/heldout/questions_fr.jsonl"))
@@ -68,33 +68,31 @@ def _disk(folder: Path) -> dict[str, float]:
 
 
 def prepare(work: Path) -> dict[str, Any]:
-    """Build the real articles' index and embed the source paragraphs, under ``work`` (kept for later runs)."""
+    """Index the real articles (kept up to date under ``work/real-index``) and embed the source paragraphs
+    (cached in ``work/pool-vectors.npy`` for the same paragraphs and model)."""
     from index.corpus import load_articles
-    from index.store import build_index
+    from index.update import sync_index
     from qa.factory import load_embedder
     from qa.settings import Settings
 
     pool = source_pool(PIAF, NEWS)
-    real_index = work / "real-index"
-    vectors_path = work / "pool-vectors.npy"
-    info_path = work / "prepared.json"
-    if info_path.is_file() and vectors_path.is_file() and json.loads(info_path.read_text())["paragraphs"] == len(pool.paragraphs):
-        return dict(json.loads(info_path.read_text()))
     work.mkdir(parents=True, exist_ok=True)
     embedder = load_embedder(Settings())
     real = [a for folder in REAL_ARTICLES for a in load_articles(folder)]
-    manifest = build_index(real, embedder, real_index)
-    started = time.perf_counter()
-    vectors = embedder.encode_passages(list(pool.paragraphs))
-    seconds = time.perf_counter() - started
-    np.save(vectors_path, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
-    info = {
+    synced = sync_index(work / "real-index", real, embedder)
+    vectors_path, info_path = work / "pool-vectors.npy", work / "prepared.json"
+    key = {"paragraphs": len(pool.paragraphs), "model": embedder.name, "model_version": embedder.version}
+    info: dict[str, Any] = json.loads(info_path.read_text()) if info_path.is_file() else {}
+    if not vectors_path.is_file() or any(info.get(k) != v for k, v in key.items()):
+        started = time.perf_counter()
+        vectors = embedder.encode_passages(list(pool.paragraphs))
+        rate = len(pool.paragraphs) / (time.perf_counter() - started)
+        np.save(vectors_path, np.asarray(vectors, dtype=np.float32), allow_pickle=False)
+        info = key | {"embed_passages_per_second": round(rate, 1)}
+    info |= {
         "real_articles": len(real),
-        "real_chunks": manifest.chunks,
-        "real_build_seconds": manifest.build_seconds,
-        "paragraphs": len(pool.paragraphs),
+        "real_chunks": synced.manifest.chunks,
         "pool_sources": list(pool.sources),
-        "embed_passages_per_second": round(len(pool.paragraphs) / seconds, 1),
         "paragraph_mean_chars": round(float(np.mean([len(p) for p in pool.paragraphs])), 1),
     }
     info_path.write_text(json.dumps(info, indent=2) + "\n")
