@@ -202,7 +202,7 @@ def _progress(batches: list[list[int]], show: bool, total: int) -> Any:
         return
     from tqdm import tqdm
 
-    with tqdm(total=total, unit="text", desc="Encoding", leave=False) as bar:
+    with tqdm(total=total, unit="text", desc="embed", position=0, leave=False) as bar:
         for rows in batches:
             yield rows
             bar.update(len(rows))

@@ -310,5 +310,9 @@ def test_the_manifest_times_every_stage(tmp_path: Path, articles: list[Article])
     assert list(manifest.stage_seconds) == STAGES  # in the order they ran
     assert all(value >= 0 for value in manifest.stage_seconds.values())
     assert manifest.stage_seconds["embed_chunks"] >= 0.05
-    assert sum(manifest.stage_seconds.values()) <= manifest.build_seconds + 0.01
+    overlapping = ("annotate", "embed_chunks")  # they run at the same time
+    seconds = manifest.stage_seconds
+    assert (
+        sum(v for k, v in seconds.items() if k not in overlapping) + max(seconds[k] for k in overlapping) <= manifest.build_seconds + 0.01
+    )
     assert read_manifest(tmp_path / "idx") == manifest  # and it is on disk
