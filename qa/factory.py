@@ -49,7 +49,12 @@ def pipeline_for(index: Index, embedder: Embedder, settings: Settings, span_mode
 
 def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     """Resolve (building the e5 folder if needed) and load the embedding model."""
-    return embedder_for(resolve_model(settings.model, settings.model_cache_dir), settings).load()
+    return unloaded_embedder(settings).load()
+
+
+def unloaded_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """The configured embedder, resolved but not loaded: its name and version (the index fingerprint) without its weights."""
+    return embedder_for(resolve_model(settings.model, settings.model_cache_dir), settings)
 
 
 def embedder_for(spec: ModelSpec, settings: Settings) -> SentenceTransformerEmbedder:

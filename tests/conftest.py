@@ -35,6 +35,9 @@ class FakeEmbedder:
     def name(self) -> str:
         return self._name
 
+    def load(self) -> FakeEmbedder:
+        return self
+
     @property
     def version(self) -> str:
         return self._version
