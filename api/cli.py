@@ -20,7 +20,7 @@ from index.corpus import load_articles
 from index.errors import QAError
 from index.store import build_index, fingerprint, read_manifest, why_stale
 from index.update import sync_index
-from qa.factory import chunking_config, load_embedder, load_pipeline, load_span_model
+from qa.factory import chunking_config, load_embedder, load_pipeline, load_span_model, unloaded_embedder
 from qa.pipeline import validate_question
 from qa.retrieval import Mode
 from qa.settings import Settings
@@ -48,12 +48,14 @@ def _sync(settings: Settings) -> int:
     recover(settings.articles_dir)
     articles = load_articles(settings.articles_dir)
     chunking = chunking_config(settings)
-    embedder = load_embedder(settings)
+    # the fingerprint needs the model's name and version, not its weights: an index up to date costs no model load
+    embedder = unloaded_embedder(settings)
     stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking))
     if not stale:
         print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
         return 0
     print(f"index at {settings.index_dir} is stale ({', '.join(stale)}): updating", file=sys.stderr)
+    embedder.load()
     report = sync_index(settings.index_dir, articles, embedder, chunking, show_progress=sys.stderr.isatty())
     m = report.manifest
     how = f"full build ({report.full_build})" if report.full_build else "incremental"

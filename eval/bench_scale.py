@@ -9,7 +9,7 @@ How the corpus and its vectors are made (say so wherever a number of this bench 
 - a synthetic chunk's vector is the real e5 vector of the paragraph it starts in, plus Gaussian noise, normalised
   (embedding a million chunks on two cores would take hours: the bench prints that estimate from the measured rate);
 - a synthetic sentence's candidate spans are a real annotated sentence's, clipped to its length (spaCy over
-  millions of sentences is out of reach here); no sentence vectors are stored (the reader does not use them).
+  millions of sentences is out of reach here).
 
 Per size, in fresh processes: build time (by stage), disk, the RSS of a process holding what ``qa serve`` holds
 (the index, the question encoder and the span reader), the index load time, retrieval latency p50/p95 over the
@@ -158,7 +158,6 @@ def build_size(work: Path, size: int, root: Path) -> dict[str, Any]:
         all_sentences,
         list(real.sentence_spans) + spans,
         chunk_vectors,
-        np.zeros((len(all_sentences), 0), dtype=np.float32),  # no sentence vectors (see the module docstring)
         stage.seconds,
     )
     del articles, chunks, sentences, spans
