@@ -80,7 +80,7 @@ train: models train-data ## fine-tune the span reader (3 stages, resumable), tun
 bench: models            ## index build time, encode throughput, warm POST /ask latency p50/p95
 	$(PY) -m eval.bench
 
-bench-scale: models      ## the index at 10k, 100k and 1M chunks of a SYNTHETIC corpus: build time, disk, RSS, load time, retrieval p50/p95, recall vs exact (ARGS="--sizes 10000 100000"; 1M takes ~15 min and ~10 GiB)
+bench-scale: models      ## the index at 10k, 100k and 1M chunks of a SYNTHETIC corpus: build time, disk, RSS, load time, retrieval p50/p95, recall vs exact (ARGS="--sizes 10000 100000"; the 1M size takes ~12 min and ~9 GiB)
 	$(PY) -m eval.bench_scale run $(ARGS)
 
 load: models             ## 8 clients ask a real qa serve for 60 s while a writer adds, replaces, deletes and rebuilds: no failed /ask, answers verbatim; requests/s, p50/p99 (ARGS="--clients 4 --duration 20 --no-writes" etc.)
