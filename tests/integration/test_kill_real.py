@@ -135,7 +135,7 @@ def disk_state(server: Server, doc_id: str) -> str:
     in_folder = any(doc_id in p.read_text(encoding="utf-8") for p in server.articles.rglob("*.jsonl")) or bool(
         list(server.articles.glob(".qa-journal.json"))
     )
-    indexed = doc_id in (server.index / "current" / "articles.jsonl").read_text(encoding="utf-8")
+    indexed = doc_id in (server.index / "current" / "articles.json").read_text(encoding="utf-8")
     return {(False, False): "nothing", (True, False): "folder only", (True, True): "folder and index"}.get(
         (in_folder, indexed), "index only"
     )
