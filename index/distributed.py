@@ -73,6 +73,7 @@ class RayConfig:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.local_cpus < 1:
             raise ValueError(f"local_cpus must be at least 1, got {self.local_cpus}")
+        _head(self.address)  # a malformed address is refused here, before anything starts
 
     @property
     def where(self) -> str:
@@ -155,15 +156,24 @@ def ray_session(config: RayConfig) -> Iterator[Any]:
             shutil.rmtree(temp_dir, ignore_errors=True)
 
 
-def _check_reachable(address: str) -> None:
-    """Fail fast on a ``host:port`` nobody listens on (Ray itself would retry for minutes, then exit)."""
-    if address == "auto":
-        return  # Ray looks for a cluster started on this machine and says at once when there is none
+def _head(address: str) -> tuple[str, int] | None:
+    """The ``(host, port)`` an address names (``None`` for :data:`LOCAL` and ``auto``); ``ValueError`` if malformed."""
+    if address in (LOCAL, "auto"):
+        return None
     host, sep, port = address.removeprefix("ray://").rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise ClusterError(f"bad Ray address {address!r}: give host:port (the head's GCS), ray://host:port, auto, or {LOCAL}")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"bad Ray address {address!r}: give host:port (the head's GCS), ray://host:port, auto, or {LOCAL}")
+    return host, int(port)
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a ``host:port`` nobody listens on (Ray itself would retry for minutes, then exit). For
+    ``auto`` Ray looks for a cluster started on this machine and says at once when there is none."""
+    head = _head(address)
+    if head is None:
+        return
     try:
-        with socket.create_connection((host, int(port)), timeout=_CONNECT_TIMEOUT_S):
+        with socket.create_connection(head, timeout=_CONNECT_TIMEOUT_S):
             pass
     except OSError as exc:
         raise ClusterError(f"no Ray cluster answers at {address} ({exc})") from exc
@@ -182,6 +192,8 @@ def _analyse_on_ray(
     """Run the analysis stage; one result row per shard written."""
     import ray.data
 
+    if not show_progress:
+        logging.getLogger("ray.data").setLevel(logging.WARNING)  # its per-run INFO lines
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = show_progress
     context.execution_options.preserve_order = True
@@ -194,6 +206,7 @@ def _analyse_on_ray(
         batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=config.workers),
         num_cpus=1,
+        max_restarts=0,  # an actor that dies fails the build, which says why (a rebuild is cheap to run again)
     )
     try:
         return list(analysed.take_all())
