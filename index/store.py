@@ -9,7 +9,6 @@ Layout under the index root::
     builds/<id>/chunks.jsonl     Chunk records with document offsets
     builds/<id>/sentences.jsonl  Sentence records with document offsets and candidate answer spans
     builds/<id>/chunks.faiss     inner-product FAISS index over normalised chunk vectors
-    builds/<id>/sentences.npy    normalised sentence vectors (float32, no pickle)
     builds/<id>/bm25/            French BM25 over the chunks (bm25s arrays and JSON, no pickle)
 
 A build writes a new ``builds/<id>``, flushes it to disk, and only then repoints ``current``;
@@ -27,6 +26,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -47,7 +47,8 @@ from index.sentences import Sentence, split_sentences
 SPACY_MODEL = Annotator().model  # the annotator's default spaCy pipeline (a package of that name)
 
 # 5: span labels changed and the manifest holds the build's fingerprint. 6: the manifest holds stage timings.
-FORMAT_VERSION = 6
+# 7: no sentence vectors (the span reader does not read them; the evidence reader encodes the ones it reads).
+FORMAT_VERSION = 7
 _KEEP_BUILDS = 2
 # Every build holds this empty file; a loader keeps a shared lock on it, and pruning skips a locked build.
 _IN_USE = ".in-use"
@@ -120,8 +121,9 @@ class Manifest:
     code_hash: str
     built_at: str
     build_seconds: float
-    # seconds per stage of this build: chunk, split (sentences), annotate (spaCy), embed_chunks, embed_sentences,
-    # index (FAISS + BM25), write (files flushed to disk); an incremental build counts only what it redid
+    # seconds per stage of this build: chunk, split (sentences), annotate (spaCy), embed_chunks,
+    # index (FAISS + BM25), write (files flushed to disk); an incremental build counts only what it redid.
+    # annotate and embed_chunks run at the same time (see analyse_articles): their seconds overlap.
     stage_seconds: dict[str, float]
 
     @classmethod
@@ -147,7 +149,6 @@ class Index:
     chunks: list[Chunk]
     sentences: list[Sentence]
     chunk_index: Any  # faiss.Index
-    sentence_vectors: np.ndarray
     lexical: Bm25Index
     sentence_spans: list[tuple[SpanTuple, ...]]
 
@@ -273,14 +274,13 @@ def _prune(root: Path) -> None:
 @dataclass(frozen=True)
 class BuildParts:
     """What a build stores, before FAISS and BM25: per article, in article order, its chunks, its
-    sentences with their candidate spans, and the vectors of both (rows aligned with the lists)."""
+    sentences with their candidate spans, and the chunks' vectors (rows aligned with the chunks)."""
 
     articles: list[Article]
     chunks: list[Chunk]
     sentences: list[Sentence]
     spans: list[tuple[SpanTuple, ...]]
     chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -326,19 +326,30 @@ class _Stages:
 def analyse_articles(
     articles: Sequence[Article], embedder: Embedder, chunker: Chunker, annotator: Annotator, *, show_progress: bool = False
 ) -> BuildParts:
-    """Chunk, split, annotate and embed ``articles`` (each article independently of the others), timing each stage."""
+    """Chunk, split, annotate and embed ``articles`` (each article independently of the others), timing each stage.
+
+    spaCy's annotation runs on a second thread while the chunks are embedded: spaCy computes on one core with
+    the GIL released in its matrix products, and the encoder leaves room between its batches, so the two
+    stages overlap and their seconds add up to more than the time they took together."""
     stage = _Stages()
     with stage("chunk"):
         chunks = [chunk for article in articles for chunk in chunker.split(article)]
     with stage("split"):
         sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
-    with stage("annotate"):
-        spans = annotator.load().annotate(articles, sentences) if sentences else []
-    with stage("embed_chunks"):
-        chunk_vectors = _encode(embedder, [c.text for c in chunks], show_progress)
-    with stage("embed_sentences"):
-        sentence_vectors = _encode(embedder, [s.text for s in sentences], show_progress)
-    return BuildParts(list(articles), chunks, sentences, spans, chunk_vectors, sentence_vectors, stage.seconds)
+    annotator.load()
+
+    def annotate() -> list[tuple[SpanTuple, ...]]:
+        with stage("annotate"):
+            return annotator.annotate(articles, sentences, show_progress=show_progress) if sentences else []
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate") as pool:
+        annotated = pool.submit(annotate)
+        with stage("embed_chunks"):
+            chunk_vectors = _encode(embedder, [c.text for c in chunks], show_progress)
+        spans = annotated.result()
+    order: tuple[str, ...] = ("chunk", "split", "annotate", "embed_chunks")
+    seconds = {name: stage.seconds[name] for name in order if name in stage.seconds}
+    return BuildParts(list(articles), chunks, sentences, spans, chunk_vectors, seconds)
 
 
 def _encode(embedder: Embedder, texts: list[str], show_progress: bool) -> np.ndarray:
@@ -388,7 +399,6 @@ def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started:
         _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in parts.chunks))
         _write_jsonl(tmp / "sentences.jsonl", ({**asdict(s), "spans": sp} for s, sp in zip(parts.sentences, parts.spans, strict=True)))
         faiss.write_index(dense, str(tmp / "chunks.faiss"))
-        np.save(tmp / "sentences.npy", parts.sentence_vectors, allow_pickle=False)
         lexical.save(tmp / "bm25")
         manifest = Manifest(
             **asdict(built_with),
@@ -463,13 +473,18 @@ def load_build(build: Path, root: Path, *, model: str | None = None) -> Index:
         spans = [tuple((int(a), int(b), str(label)) for a, b, label in r.pop("spans")) for r in records]
         sentences = [Sentence(**record) for record in records]
         dense = faiss.read_index(str(build / "chunks.faiss"))
-        vectors = np.load(build / "sentences.npy", allow_pickle=False)
         lexical = Bm25Index.load(build / "bm25")
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:  # json errors are ValueErrors
         raise IndexIncompatible(f"index at {build} is damaged ({exc}): rebuild it with `qa index build`") from exc
-    if dense.ntotal != len(chunks) or lexical.size != len(chunks) or len(vectors) != len(sentences) or dense.d != manifest.dim:
+    counts = (len(articles), len(chunks), len(sentences))
+    if (
+        counts != (manifest.articles, manifest.chunks, manifest.sentences)
+        or dense.ntotal != len(chunks)
+        or lexical.size != len(chunks)
+        or dense.d != manifest.dim
+    ):
         raise IndexIncompatible(f"index at {build} is inconsistent (counts or dimension differ): rebuild it with `qa index build`")
-    return Index(build, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, vectors, lexical, spans)
+    return Index(build, manifest, {a.doc_id: a for a in articles}, chunks, sentences, dense, lexical, spans)
 
 
 def why_stale(root: Path, articles: Sequence[Article], expected: Fingerprint) -> list[str]:

@@ -1,7 +1,7 @@
 """Incremental update of the persisted index: only new or changed articles are parsed, annotated and embedded.
 
 The chunks, sentences, candidate spans and vectors of unchanged articles are taken from the current build
-(chunk vectors out of FAISS with ``reconstruct_n``, sentence vectors out of ``sentences.npy``); BM25 is
+(chunk vectors out of FAISS with ``reconstruct_n``); BM25 is
 rebuilt over every chunk, since its statistics are the corpus's. The new build is written like a full one
 (:func:`index.store.write_build`: durable files, atomic swap, pruning) and holds the same content a full
 :func:`index.store.build_index` of the same articles would. When anything besides the articles that
@@ -164,7 +164,7 @@ def _merge(wanted: list[Article], base: Index, fresh: BuildParts) -> BuildParts:
     new_chunks, new_sentences = _rows_by_doc(c.doc_id for c in fresh.chunks), _rows_by_doc(s.doc_id for s in fresh.sentences)
     fresh_ids = {a.doc_id for a in fresh.articles}
     base_chunk_vectors = base.chunk_vectors()
-    chunks, sentences, spans, chunk_vectors, sentence_vectors = [], [], [], [], []
+    chunks, sentences, spans, chunk_vectors = [], [], [], []
     for article in wanted:
         if article.doc_id in fresh_ids:
             c_rows, s_rows = new_chunks[article.doc_id], new_sentences[article.doc_id]
@@ -172,14 +172,12 @@ def _merge(wanted: list[Article], base: Index, fresh: BuildParts) -> BuildParts:
             sentences += [fresh.sentences[i] for i in s_rows]
             spans += [fresh.spans[i] for i in s_rows]
             chunk_vectors.append(fresh.chunk_vectors[c_rows])
-            sentence_vectors.append(fresh.sentence_vectors[s_rows])
         else:
             c_rows, s_rows = old_chunks[article.doc_id], old_sentences[article.doc_id]
             chunks += [base.chunks[i] for i in c_rows]
             sentences += [base.sentences[i] for i in s_rows]
             spans += [base.sentence_spans[i] for i in s_rows]
             chunk_vectors.append(base_chunk_vectors[c_rows])
-            sentence_vectors.append(base.sentence_vectors[s_rows])
     dim = base_chunk_vectors.shape[1]
     return BuildParts(
         list(wanted),
@@ -187,7 +185,6 @@ def _merge(wanted: list[Article], base: Index, fresh: BuildParts) -> BuildParts:
         sentences,
         spans,
         np.concatenate(chunk_vectors).astype(np.float32) if chunk_vectors else np.zeros((0, dim), np.float32),
-        np.concatenate(sentence_vectors).astype(np.float32) if sentence_vectors else np.zeros((0, dim), np.float32),
         fresh.stage_seconds,
     )
 

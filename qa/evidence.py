@@ -28,6 +28,7 @@ from index.sentences import Sentence
 from index.store import Index
 from qa.analysis import PLACE, THING, QuestionAnalysis
 from qa.locate import SentenceRows
+from qa.sentence_vectors import SentenceVectors
 from qa.types import Hit
 
 _BASE_FEATURES = (
@@ -162,8 +163,9 @@ class Evidence:
 class EvidenceBuilder:
     """Per-index caches (sentence terms, word positions, term rarity) and the feature rows."""
 
-    def __init__(self, index: Index) -> None:
+    def __init__(self, index: Index, vectors: SentenceVectors) -> None:
         self.index = index
+        self.vectors = vectors
         located = SentenceRows.of(index.sentences)
         self._rows, self._starts = located.rows, located.starts
         self._previous = {rows[i]: rows[i - 1] for rows in self._rows.values() for i in range(1, len(rows))}
@@ -220,7 +222,7 @@ class EvidenceBuilder:
         rows = list(chunk_rank)
         if not rows:
             return []
-        similarities = (self.index.sentence_vectors[rows] @ query).tolist()
+        similarities = (self.vectors.rows(rows) @ query).tolist()
         low, high = min(similarities), max(similarities)
         spread = high - low if high - low > 1e-6 else 1.0
         scored = []
@@ -288,7 +290,8 @@ class EvidenceBuilder:
         """Cosine of the question with each sentence read together with the one before it."""
         if not rows:
             return []
-        vectors = self.index.sentence_vectors
+        wanted = list(dict.fromkeys([*rows, *(self._previous[r] for r in rows if r in self._previous)]))
+        vectors = dict(zip(wanted, self.vectors.rows(wanted), strict=True))
         joined = np.stack([vectors[r] + vectors[self._previous[r]] if r in self._previous else vectors[r] for r in rows])
         joined /= np.linalg.norm(joined, axis=1, keepdims=True) + 1e-12
         return (joined @ query).tolist()  # type: ignore[no-any-return]

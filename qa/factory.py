@@ -34,27 +34,34 @@ def load_span_model(settings: Settings) -> SpanModel:
     return SpanModel(Path(spec.location), weights, backend=backend, cache_dir=settings.model_cache_dir, base_version=spec.version).load()
 
 
-def reader_for(index: Index, settings: Settings, span_model: SpanModel | None = None) -> Reader:
+def reader_for(index: Index, embedder: Embedder, settings: Settings, span_model: SpanModel | None = None) -> Reader:
     """The configured reader over a loaded index (loading the span model if it is the one and none is given)."""
     if settings.reader == "evidence":
-        return SentenceReader(index, reader_config(settings))
+        return SentenceReader(index, embedder, reader_config(settings))
     model = span_model or load_span_model(settings)
     return ModelReader(index, model, ModelReader.config_from_card(model, settings.model_chunks, settings.model_threshold))
 
 
 def pipeline_for(index: Index, embedder: Embedder, settings: Settings, span_model: SpanModel | None = None) -> Pipeline:
     """A pipeline over a loaded index, with the configured reader and retrieval."""
-    return Pipeline(index, embedder, reader_for(index, settings, span_model), mode=settings.retrieval_mode, rrf_k=settings.rrf_k)
+    return Pipeline(index, embedder, reader_for(index, embedder, settings, span_model), mode=settings.retrieval_mode, rrf_k=settings.rrf_k)
 
 
 def load_embedder(settings: Settings) -> SentenceTransformerEmbedder:
     """Resolve (building the e5 folder if needed) and load the embedding model."""
-    return embedder_for(resolve_model(settings.model, settings.model_cache_dir), settings).load()
+    return unloaded_embedder(settings).load()
+
+
+def unloaded_embedder(settings: Settings) -> SentenceTransformerEmbedder:
+    """The configured embedder, resolved but not loaded: its name and version (the index fingerprint) without its weights."""
+    return embedder_for(resolve_model(settings.model, settings.model_cache_dir), settings)
 
 
 def embedder_for(spec: ModelSpec, settings: Settings) -> SentenceTransformerEmbedder:
-    """The embedder of ``spec`` with the configured question backend (not loaded)."""
-    return SentenceTransformerEmbedder(spec, query_backend=settings.query_backend, cache_dir=settings.model_cache_dir)
+    """The embedder of ``spec`` with the configured question and passage backends (not loaded)."""
+    return SentenceTransformerEmbedder(
+        spec, query_backend=settings.query_backend, passage_backend=settings.passage_backend, cache_dir=settings.model_cache_dir
+    )
 
 
 def load_pipeline(settings: Settings, embedder: SentenceTransformerEmbedder | None = None) -> Pipeline:

@@ -60,7 +60,7 @@ class Pipeline:
         self.index = index
         self.embedder = embedder
         self.retriever = Retriever(index, mode=mode, rrf_k=rrf_k)
-        self.reader: Reader = SentenceReader(index, reader) if reader is None or isinstance(reader, ReaderConfig) else reader
+        self.reader: Reader = SentenceReader(index, embedder, reader) if reader is None or isinstance(reader, ReaderConfig) else reader
 
     def with_reader(self, reader: Reader) -> Pipeline:
         """The same index, embedder and retrieval with another reader."""

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from index.embedding import Embedder
 from index.store import Index
 from qa.analysis import analyse
 from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, Candidate, Evidence, EvidenceBuilder, answer_key, confidence_features
+from qa.sentence_vectors import SentenceVectors
 from qa.types import Answer, Hit, Span
 
 __all__ = ["ReaderConfig", "ReaderModel", "SentenceReader", "answer_key", "default_model", "off_kind"]
@@ -130,10 +132,14 @@ def off_kind(evidence: Evidence, i: int) -> bool:
 
 
 class SentenceReader:
-    def __init__(self, index: Index, config: ReaderConfig | None = None) -> None:
+    """The evidence reader. ``vectors``: the sentence vectors it reads (a reader made by
+    :meth:`with_threshold` shares them), or the embedder to encode them with."""
+
+    def __init__(self, index: Index, vectors: SentenceVectors | Embedder, config: ReaderConfig | None = None) -> None:
         self.index = index
         self.config = config or ReaderConfig()
-        self.evidence = EvidenceBuilder(index)
+        self.vectors = vectors if isinstance(vectors, SentenceVectors) else SentenceVectors(index, vectors)
+        self.evidence = EvidenceBuilder(index, self.vectors)
         self._span_w = self.config.model.span_vector()
         self._conf_w = self.config.model.confidence_vector()
 
@@ -146,7 +152,7 @@ class SentenceReader:
         return self.config.no_answer_threshold
 
     def with_threshold(self, threshold: float) -> SentenceReader:
-        return SentenceReader(self.index, replace(self.config, no_answer_threshold=threshold))
+        return SentenceReader(self.index, self.vectors, replace(self.config, no_answer_threshold=threshold))
 
     def evidence_for(self, question: str, query: np.ndarray, hits: list[Hit]) -> Evidence:
         """The candidates of a question and their feature rows, as this reader sees them: it reads the first

@@ -12,7 +12,7 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.embedding import QueryBackend
+from index.embedding import PassageBackend, QueryBackend
 from index.models import DEFAULT_MODEL
 from qa.retrieval import Mode
 from qa.span_runtime import Backend
@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     model_cache_dir: Path = Field(Path("data/models"), description="where built-in models are built on first use")
     query_backend: QueryBackend = Field(
         "onnx", description="how questions are embedded: onnx (an ONNX Runtime graph of the same model, exported once) or torch"
+    )
+    passage_backend: PassageBackend = Field(
+        "onnx",
+        description="how the index's passages are embedded: torch (sentence-transformers), onnx (the same model in ONNX Runtime) "
+        "or onnx-int8 (quantised: faster, approximate); part of the index fingerprint",
     )
     chunk_size: int = Field(400, ge=50, description="chunk size in characters")
     chunk_overlap: int = Field(80, ge=0, description="overlap between consecutive chunks in characters")

@@ -73,21 +73,32 @@ def fake_model(env: Path, monkeypatch: pytest.MonkeyPatch) -> FakeEmbedder:
         return embedder
 
     monkeypatch.setattr(cli, "load_embedder", load_embedder)
+    monkeypatch.setattr(cli, "unloaded_embedder", load_embedder)
     return embedder
 
 
-def test_index_build_sync_and_status(fake_model: FakeEmbedder, env: Path, articles_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_index_build_sync_and_status(
+    fake_model: FakeEmbedder, env: Path, articles_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert cli.main(["index", "sync"]) == 0  # nothing built yet: builds
     out, err = capsys.readouterr()
     assert "(full build (no index yet)): 3 added" in out and "3 articles" in out and "no index yet" in err
+    loads = []
+
+    class CountingLoads(FakeEmbedder):
+        def load(self) -> FakeEmbedder:
+            loads.append(1)
+            return self
+
+    monkeypatch.setattr(cli, "unloaded_embedder", lambda settings: CountingLoads())
     assert cli.main(["index", "sync"]) == 0
-    assert "is up to date" in capsys.readouterr().out
+    assert "is up to date" in capsys.readouterr().out and not loads  # the fingerprint needs no weights
     (articles_dir / "delta.txt").write_text("Un nouvel article\nLa mairie ouvre une piscine en juin.", encoding="utf-8")
     (articles_dir / "gamma.txt").unlink()
     (articles_dir / "beta.txt").write_text("Le fonds change\nOracle reprend le projet seul.", encoding="utf-8")
     assert cli.main(["index", "sync"]) == 0
     out, err = capsys.readouterr()
-    assert "the articles" in err
+    assert "the articles" in err and loads  # stale: the model is loaded to embed
     assert "(incremental): 1 added, 1 replaced, 1 removed, 1 unchanged; 2 chunks embedded; now 3 articles" in out
     assert cli.main(["index", "build"]) == 0  # always rebuilds
     assert "built" in capsys.readouterr().out

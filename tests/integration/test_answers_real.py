@@ -39,7 +39,7 @@ def test_the_span_reader_abstains_on_a_question_the_articles_do_not_answer(real_
 
 @pytest.mark.parametrize("question_id", IDS)
 def test_the_shipped_weights_answer_seed_questions(real_pipeline: Pipeline, question_id: str) -> None:
-    evidence = real_pipeline.with_reader(SentenceReader(real_pipeline.index))
+    evidence = real_pipeline.with_reader(SentenceReader(real_pipeline.index, real_pipeline.embedder))
     question = next(q for q in load_questions(DEFAULT_QUESTIONS) if q.id == question_id)
     answer = evidence.ask(question.question).answer
     assert answer is not None, question.question

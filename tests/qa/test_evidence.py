@@ -8,6 +8,7 @@ from index.store import Index
 from qa.analysis import analyse
 from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, EvidenceBuilder, confidence_features, feature_row, term_keys
 from qa.retrieval import Retriever
+from qa.sentence_vectors import SentenceVectors
 from tests.conftest import FakeEmbedder
 
 
@@ -20,7 +21,7 @@ def test_word_families_meet_through_their_first_letters() -> None:
 def evidence_for(index: Index, embedder: FakeEmbedder, question: str):  # type: ignore[no-untyped-def]
     query = embedder.encode_queries([question])[0]
     hits = Retriever(index).retrieve(question, query, 5)
-    return EvidenceBuilder(index).build(analyse(question), query, hits, max_chunks=6, max_sentences=8)
+    return EvidenceBuilder(index, SentenceVectors(index, embedder)).build(analyse(question), query, hits, max_chunks=6, max_sentences=8)
 
 
 def test_one_named_row_per_candidate_with_the_span_in_its_sentence(built_index: Index, fake_embedder: FakeEmbedder) -> None:
@@ -86,7 +87,7 @@ def test_feature_rows_are_assembled_by_name_not_position(
     hits = Retriever(built_index).retrieve(question, query, 5)
 
     def scores_and_confidence() -> tuple[dict[tuple[str, int, int, str], float], float]:
-        reader = SentenceReader(built_index)
+        reader = SentenceReader(built_index, fake_embedder)
         scored = reader.score(question, query, hits)
         assert scored is not None
         by_span = {(c.doc_id, c.start, c.end, c.label): float(s) for c, s in zip(scored.evidence.candidates, scored.scores, strict=True)}

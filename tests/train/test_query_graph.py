@@ -1,4 +1,4 @@
-"""The ONNX question encoder gives sentence-transformers' vectors (on the tiny BERT of this folder's conftest)."""
+"""The ONNX question and passage encoders give sentence-transformers' vectors (on the tiny BERT of this folder's conftest)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ from index.embedding import SentenceTransformerEmbedder
 from index.errors import ModelUnavailable
 from index.models import ModelSpec
 
+PASSAGES = [
+    "Valdor a versé 3 millions d'euros.",
+    "Le 3 mars 2025, à Lyon, la société Valdor a versé trois millions d’euros à Jean-Noël d'Arcy, qui les a placés aussitôt "
+    + "dans une fondation créée la veille pour financer des bourses d'études. " * 6,
+    "Non.",
+    "Jean-Noël d'Arcy a refusé de commenter l'opération devant les journalistes réunis à Lyon.",
+]
 QUESTIONS = ["Qui a versé l'argent ?", "Combien d’euros Valdor a-t-elle versés à Jean-Noël d'Arcy le 3 mars 2025 ?", "Où ?"]
 
 
@@ -62,3 +69,30 @@ def test_a_model_without_mean_pooling_is_refused(tiny_base: Path, tmp_path: Path
 def test_an_onnx_backend_needs_a_cache_folder() -> None:
     with pytest.raises(ValueError, match="cache_dir"):
         SentenceTransformerEmbedder(_spec(Path("nowhere")), query_backend="onnx")
+    with pytest.raises(ValueError, match="cache_dir"):
+        SentenceTransformerEmbedder(_spec(Path("nowhere")), passage_backend="onnx-int8")
+
+
+def test_onnx_passages_match_sentence_transformers_in_length_sorted_batches(tiny_base: Path, tmp_path: Path) -> None:
+    spec = _spec(_st_folder(tiny_base, tmp_path))
+    eager = SentenceTransformerEmbedder(spec).load()
+    # batch_size 2: the four passages go in two batches of similar length, and come back in their own order
+    graph = SentenceTransformerEmbedder(spec, batch_size=2, passage_backend="onnx", cache_dir=tmp_path / "cache").load()
+    expected = eager.encode_passages(PASSAGES)
+    got = graph.encode_passages(PASSAGES)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    assert np.allclose(got, expected, atol=1e-5)
+    assert np.allclose(graph.encode_passages(PASSAGES[::-1]), expected[::-1], atol=1e-5)
+    assert graph.encode_passages([]).shape == (0, expected.shape[1])
+    # questions stay on their own backend (torch here), and the passage backend is part of the index's version
+    assert np.allclose(graph.encode_queries(QUESTIONS), eager.encode_queries(QUESTIONS), atol=1e-6)
+    assert (eager.version, graph.version) == ("t1", "t1+onnx")
+
+
+def test_int8_passages_are_close_and_versioned_apart(tiny_base: Path, tmp_path: Path) -> None:
+    spec = _spec(_st_folder(tiny_base, tmp_path))
+    eager = SentenceTransformerEmbedder(spec).load()
+    int8 = SentenceTransformerEmbedder(spec, passage_backend="onnx-int8", cache_dir=tmp_path).load()
+    cosines = (int8.encode_passages(PASSAGES) * eager.encode_passages(PASSAGES)).sum(axis=1)
+    assert cosines.min() > 0.9 and not np.allclose(cosines, 1.0, atol=1e-6)  # quantised: near, not equal
+    assert int8.version == "t1+onnx-int8" and len(list(tmp_path.glob("int8-tiny-*.onnx"))) == 1
