@@ -193,25 +193,30 @@ def _analyse_on_ray(
     import ray.data
 
     if not show_progress:
-        logging.getLogger("ray.data").setLevel(logging.WARNING)  # its per-run INFO lines
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # its per-run lines, and a warning that bars are off
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = show_progress
     context.execution_options.preserve_order = True
     rows = [{"position": i, **{f.name: getattr(a, f.name) for f in fields(Article)}} for i, a in enumerate(articles)]
-    dataset = ray.data.from_items(rows, override_num_blocks=-(-len(rows) // config.batch_size))
+    batch_size = batch_size_for(len(rows), config)
+    dataset = ray.data.from_items(rows, override_num_blocks=-(-len(rows) // batch_size))
     analysed = dataset.map_batches(
         AnalyseBatch,
         fn_constructor_kwargs={"make_embedder": make_embedder, "chunking": chunking, "spacy_model": spacy_model, "shards": str(shards)},
-        batch_size=config.batch_size,
+        batch_size=batch_size,
         batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=config.workers),
         num_cpus=1,
-        max_restarts=0,  # an actor that dies fails the build, which says why (a rebuild is cheap to run again)
     )
     try:
         return list(analysed.take_all())
     except ray.exceptions.RayError as exc:
         raise ClusterError(f"the build failed on Ray: {_first_line(exc)}") from exc
+
+
+def batch_size_for(count: int, config: RayConfig) -> int:
+    """``config.batch_size``, smaller when that would leave a worker without a batch (5 articles, 2 workers: 3)."""
+    return max(1, min(config.batch_size, -(-count // config.workers)))
 
 
 def _first_line(error: BaseException) -> str:

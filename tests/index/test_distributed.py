@@ -14,7 +14,7 @@ import pytest
 from index.annotate import Annotator
 from index.chunking import Chunker
 from index.corpus import Article
-from index.distributed import RayConfig, _assemble, load_parts, save_parts
+from index.distributed import RayConfig, _assemble, batch_size_for, load_parts, save_parts
 from index.errors import ClusterError
 from index.store import BuildParts, Fingerprint, analyse_articles, concat_parts, fingerprint
 from tests.conftest import FakeEmbedder
@@ -90,3 +90,8 @@ def test_a_worker_with_other_code_or_models_stops_the_build(articles: list[Artic
 def test_ray_config_refuses_nonsense(option: str, value: int) -> None:
     with pytest.raises(ValueError, match=option):
         RayConfig(**{option: value})
+
+
+@pytest.mark.parametrize(("count", "workers", "batch_size", "expected"), [(5, 2, 8, 3), (115, 2, 8, 8), (1, 4, 8, 1), (9, 3, 2, 2)])
+def test_every_worker_gets_a_batch_when_there_are_enough_articles(count: int, workers: int, batch_size: int, expected: int) -> None:
+    assert batch_size_for(count, RayConfig(workers=workers, batch_size=batch_size)) == expected
