@@ -29,7 +29,7 @@ import typing
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,17 +105,15 @@ def build_index_on_ray(
     shards = root / f".ray-shards-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     shards.mkdir(parents=True)
     try:
-        with ray_session(config) as ray:
+        with ray_session(config):
             ray_started = round(time.perf_counter() - started, 3)
             analysing = time.perf_counter()
-            results = _analyse_on_ray(ray, articles, make_embedder, chunking, spacy_model, shards, config, show_progress)
+            results = _analyse_on_ray(articles, make_embedder, chunking, spacy_model, shards, config, show_progress)
             ray_seconds = round(time.perf_counter() - analysing, 3)
         assembling = time.perf_counter()
         parts = _assemble(results, len(articles), built_with)
         timing = {"ray_start": ray_started, "ray_analyse": ray_seconds, "assemble": round(time.perf_counter() - assembling, 3)}
-        parts = BuildParts(
-            **{**{f.name: getattr(parts, f.name) for f in fields(BuildParts)}, "stage_seconds": {**parts.stage_seconds, **timing}}
-        )
+        parts = replace(parts, stage_seconds={**parts.stage_seconds, **timing})
         with build_lock(root):
             return write_build(root, parts, built_with, started)
     finally:
@@ -180,7 +178,6 @@ def _check_reachable(address: str) -> None:
 
 
 def _analyse_on_ray(
-    ray: Any,
     articles: Sequence[Article],
     make_embedder: Callable[[], Embedder],
     chunking: ChunkingConfig,
@@ -211,7 +208,7 @@ def _analyse_on_ray(
     try:
         return list(analysed.take_all())
     except ray.exceptions.RayError as exc:
-        raise ClusterError(f"the build failed on Ray: {_first_line(exc)}") from exc
+        raise ClusterError(f"the build failed on Ray: {_last_line(exc)}") from exc
 
 
 def batch_size_for(count: int, config: RayConfig) -> int:
@@ -219,7 +216,8 @@ def batch_size_for(count: int, config: RayConfig) -> int:
     return max(1, min(config.batch_size, -(-count // config.workers)))
 
 
-def _first_line(error: BaseException) -> str:
+def _last_line(error: BaseException) -> str:
+    """A Ray error's last line: the exception raised in the worker, without Ray's traceback."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[-1] if lines else type(error).__name__
 
