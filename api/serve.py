@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -125,8 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import ray
 
     options: dict[str, Any] = {"logging_level": logging.WARNING}
+    temp_dir = None
     if args.address is None:
-        options |= {"num_cpus": args.cpus, "include_dashboard": False, "object_store_memory": 200 * 1024 * 1024}
+        temp_dir = tempfile.mkdtemp(prefix="qa-serve-")  # Ray's sockets and logs, removed on exit
+        options |= {"num_cpus": args.cpus, "include_dashboard": False, "object_store_memory": 200 * 1024 * 1024, "_temp_dir": temp_dir}
     ray.init(address=args.address, **options)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -140,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         serve.shutdown()  # type: ignore[no-untyped-call]
         ray.shutdown()
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)
     return 0
 
 
