@@ -13,13 +13,13 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models index browser run test test-unit check eval fit bench bench-scale load train train-data clean
+.PHONY: setup models index browser run replicas test test-unit check eval fit bench bench-scale load train train-data clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0   # the local CPU wheel, before anything that depends on torch
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,ray]"   # ray: the distributed build and Serve (see Scaling out)
 	touch $@
 
 setup: $(VENV)/.installed
@@ -45,6 +45,10 @@ browser:                 ## the headless Chromium the page tests need: installed
 
 run: index               ## set up everything and serve on $(HOST):$(PORT)
 	$(QA) serve --host $(HOST) --port $(PORT)
+
+REPLICAS ?= 2
+replicas: index          ## $(REPLICAS) replicas of the API on Ray Serve behind $(HOST):$(PORT), over the same index (see Scaling out)
+	$(PY) -m api.serve --replicas $(REPLICAS) --host $(HOST) --port $(PORT)
 
 test: models browser     ## set up everything and run every test: the real-model tier and the browser tests included
 	QA_BROWSER_REQUIRED=1 QA_CHROMIUM=$(CHROMIUM) $(PY) -m pytest

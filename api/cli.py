@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import sys
 import time
@@ -16,9 +17,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from index.article_files import recover
-from index.corpus import load_articles
-from index.errors import QAError
-from index.store import build_index, fingerprint, read_manifest, why_stale
+from index.corpus import Article, load_articles
+from index.distributed import LOCAL
+from index.errors import ClusterError, QAError
+from index.store import Manifest, build_index, fingerprint, read_manifest, why_stale
 from index.update import sync_index
 from qa.factory import chunking_config, load_embedder, load_pipeline, load_span_model, unloaded_embedder
 from qa.pipeline import validate_question
@@ -27,19 +29,48 @@ from qa.settings import Settings
 from qa.types import Result
 
 
-def _build(settings: Settings) -> int:
+def _build(settings: Settings, args: argparse.Namespace) -> int:
     recover(settings.articles_dir)  # finish an article change a crashed server left half done
     articles = load_articles(settings.articles_dir)
     chunking = chunking_config(settings)
-    embedder = load_embedder(settings)
-    print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
-    manifest = build_index(articles, embedder, settings.index_dir, chunking, show_progress=sys.stderr.isatty())
+    if args.ray is not None:
+        manifest = _build_on_ray(settings, args, articles)
+    else:
+        embedder = load_embedder(settings)
+        print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
+        manifest = build_index(articles, embedder, settings.index_dir, chunking, show_progress=sys.stderr.isatty())
     print(
         f"built {settings.index_dir}: {manifest.articles} articles, {manifest.chunks} chunks, "
         f"{manifest.sentences} sentences, model {manifest.model}, {manifest.build_seconds:.1f} s"
     )
     print(f"  stages: {stage_line(manifest.stage_seconds)}")
     return 0
+
+
+def _build_on_ray(settings: Settings, args: argparse.Namespace, articles: list[Article]) -> Manifest:
+    """The same build with the analysis on Ray: each actor loads the model itself (this process never does)."""
+    from index.distributed import RayConfig, build_index_on_ray
+
+    try:
+        config = RayConfig(args.ray, workers=args.ray_workers, batch_size=args.ray_batch_size)
+    except ValueError as exc:
+        raise ClusterError(str(exc)) from exc
+    chunking = chunking_config(settings)
+    embedder = unloaded_embedder(settings)  # builds the e5 folder once, here, if missing; never loads its weights
+    built_with = fingerprint(embedder, chunking)
+    # the actors' settings name absolute paths: a worker's working directory need not be this one
+    absolute = settings.model_copy(update={"model_cache_dir": settings.model_cache_dir.resolve()})
+    where = f"{config.where}, {config.workers} workers"
+    print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} on {where} ...", file=sys.stderr)
+    return build_index_on_ray(
+        articles,
+        settings.index_dir,
+        functools.partial(load_embedder, absolute),
+        built_with,
+        chunking,
+        config=config,
+        show_progress=sys.stderr.isatty(),
+    )
 
 
 def _sync(settings: Settings) -> int:
@@ -163,7 +194,17 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="qa", description="Extractive question answering over French news articles.")
     commands = root.add_subparsers(dest="command", required=True)
     index = commands.add_parser("index", help="build or inspect the index").add_subparsers(dest="action", required=True)
-    index.add_parser("build", help="rebuild the index from the articles folder")
+    build = index.add_parser("build", help="rebuild the index from the articles folder")
+    build.add_argument(
+        "--ray",
+        nargs="?",
+        const=LOCAL,
+        default=None,
+        metavar="ADDRESS",
+        help="analyse the articles on Ray: a cluster's head (host:port, ray://host:port, auto), or without ADDRESS a local Ray",
+    )
+    build.add_argument("--ray-workers", type=int, default=2, help="Ray actors analysing articles, one CPU each (default 2)")
+    build.add_argument("--ray-batch-size", type=int, default=8, help="articles per Ray batch, one shard each (default 8)")
     index.add_parser("sync", help="update the index to the articles folder: embed only added or changed articles")
     index.add_parser("status", help="print the current index manifest")
     ask = commands.add_parser("ask", help="answer a question from the terminal")
@@ -196,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "index":
         action = {
-            "build": lambda: _build(settings),
+            "build": lambda: _build(settings, args),
             "sync": lambda: _sync(settings),
             "status": lambda: _status(settings),
         }

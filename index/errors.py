@@ -42,3 +42,7 @@ class BadArticle(QAError):
 
 class WriteConflict(QAError):
     """A write cannot run now: another one holds the writer, or the articles folder must be fixed first."""
+
+
+class ClusterError(QAError):
+    """A distributed build cannot run: no Ray cluster at the address, Ray not installed, or its workers failed."""

@@ -277,6 +277,30 @@ class BuildParts:
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
+def concat_parts(shards: Sequence[BuildParts]) -> BuildParts:
+    """The parts of several article sets, one after the other, as :func:`analyse_articles` of all their
+    articles in that order gives them: every list and array field concatenated (rows stay aligned), the
+    stage seconds summed (work done, whichever process did it)."""
+    if not shards:
+        raise ValueError("no parts to concatenate")
+    values: dict[str, Any] = {}
+    for f in fields(BuildParts):
+        items = [getattr(shard, f.name) for shard in shards]
+        if isinstance(items[0], np.ndarray):
+            values[f.name] = np.concatenate(items).astype(items[0].dtype, copy=False)
+        elif isinstance(items[0], list):
+            values[f.name] = [row for item in items for row in item]
+        elif isinstance(items[0], dict):
+            summed: dict[str, float] = {}
+            for item in items:
+                for name, seconds in item.items():
+                    summed[name] = round(summed.get(name, 0.0) + seconds, 3)
+            values[f.name] = summed
+        else:
+            raise TypeError(f"BuildParts.{f.name}: no rule to concatenate a {type(items[0]).__name__}")
+    return BuildParts(**values)
+
+
 class _Stages:
     """Wall-clock seconds per named stage."""
 
