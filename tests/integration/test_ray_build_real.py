@@ -13,6 +13,7 @@ import numpy as np
 from index.corpus import load_articles
 from index.embedding import SentenceTransformerEmbedder
 from index.store import build_index, load_index
+from index.tables import TABLE_FILES
 from qa.factory import chunking_config
 from qa.settings import Settings
 
@@ -45,7 +46,7 @@ def test_ray_build_matches_the_local_build(real_settings: Settings, real_embedde
     assert ray.sentences == local.sentences
     assert ray.sentence_spans == local.sentence_spans
     assert ray.lexical.size == local.lexical.size
-    for name in ("articles.jsonl", "chunks.jsonl", "sentences.jsonl"):
+    for name in TABLE_FILES:
         assert (ray.path / name).read_bytes() == (local.path / name).read_bytes(), name
     np.testing.assert_allclose(ray.chunk_vectors(), local.chunk_vectors(), atol=TOLERANCE, rtol=0)
     assert {"ray_start", "ray_analyse", "assemble", "annotate", "embed_chunks"} <= ray.manifest.stage_seconds.keys()
