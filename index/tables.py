@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import mmap
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
@@ -42,6 +43,7 @@ TABLE_FILES = (
     "span_labels.json",
 )
 _META = ("doc_id", "title", "date", "url")
+_DECODED_TEXTS = 64
 T = TypeVar("T")
 
 
@@ -56,11 +58,14 @@ class ArticleTable(Mapping[str, Article]):
         self._texts = texts
         self._offsets = offsets
         self._rows = {doc_id: row for row, doc_id in enumerate(self.doc_ids)}
+        # a question reads the few articles it retrieved many times over: keep the latest ones decoded
+        self.text = lru_cache(maxsize=_DECODED_TEXTS)(self._decode)
 
     def row(self, doc_id: str) -> int:
         return self._rows[doc_id]
 
-    def text(self, row: int) -> str:
+    def _decode(self, row: int) -> str:
+        """The text of the article at ``row``."""
         a, b = int(self._offsets[row]), int(self._offsets[row + 1])
         return self._texts[a:b].decode("utf-8")
 
