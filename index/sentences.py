@@ -55,7 +55,7 @@ _ABBREVIATIONS = {
 }
 _END = re.compile(r"[.!?…]+(?:[\s\u00a0\u202f]*[»”\"')\]])*")
 _NEXT_STARTS = re.compile(r"[\s\u00a0\u202f]+(?=[«“\"'(\[]?[\s\u00a0]*[A-ZÀ-ÖØ-Þ0-9—–-])")
-_PREV_WORD = re.compile(r"([\w.°-]+)$")
+_WORD_CHAR = re.compile(r"[\w.°-]")
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,23 @@ class Sentence:
     end: int
 
 
+def _word_before(text: str, end: int) -> str:
+    """The run of word characters, dots, ``°`` and dashes ending at ``end`` (or before a line break ending there),
+    found by walking back from ``end``: searching the text from its start for it made splitting quadratic."""
+    if end and text[end - 1] == "\n":
+        end -= 1
+    start = end
+    while start and _WORD_CHAR.match(text, start - 1):
+        start -= 1
+    return text[start:end]
+
+
 def _is_abbreviation(text: str, dot: int) -> bool:
     if text[dot] != ".":
         return False
-    match = _PREV_WORD.search(text, 0, dot)
-    if match is None:
+    word = _word_before(text, dot).casefold()
+    if not word:
         return False
-    word = match.group(1).casefold()
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha())
 
 
