@@ -29,7 +29,7 @@ from eval.load import Ledger, SeedTexts, Tally, _build_index, _client
 from eval.metrics import percentile
 from eval.questions import load_questions
 from eval.run import DEFAULT_QUESTIONS
-from eval.service import HOST, free_port
+from eval.service import HOST, free_port, stop
 from index.corpus import load_articles
 
 READY_TIMEOUT_S = 300.0
@@ -61,12 +61,7 @@ def serve_replicas(replicas: int, env: dict[str, str], log: Path) -> Iterator[st
                 time.sleep(0.2)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 60)
 
 
 def measure(base_url: str, questions: list[str], seeds: SeedTexts, clients: int, duration: float) -> dict[str, Any]:

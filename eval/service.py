@@ -54,11 +54,16 @@ def running_service(env: Mapping[str, str], log: Path | None = None, ready_timeo
             wait_ready(client, process, ready_timeout)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 30)
         if log is not None:
             sink.close()  # type: ignore[union-attr]
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Terminate ``process`` and wait for it; kill it if it has not exited within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

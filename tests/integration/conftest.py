@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,19 @@ from qa.pipeline import Pipeline
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sockets may connect to 127.0.0.1 only, for a module with its own server on loopback: it overrides the
+    unit tests' ``_no_network`` (which refuses every connection) with a ``_no_network`` fixture that calls this."""
+    connect = socket.socket.connect
+
+    def checked(self: socket.socket, address: Any) -> Any:
+        if not (isinstance(address, tuple) and address[0] in ("127.0.0.1", "::1")):
+            raise RuntimeError(f"network access to {address!r} in a test")
+        return connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", checked)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

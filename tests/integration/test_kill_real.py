@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from index.corpus import load_articles
 from index.store import read_manifest
 from qa.pipeline import Pipeline
 from qa.settings import Settings
+from tests.integration.conftest import loopback_only
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "kill-test-token"
@@ -48,14 +48,7 @@ KILL_DELAYS = (0.05, 0.12, 0.2, 0.35)
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """This test talks to its own server on 127.0.0.1 only; any other address still fails loudly."""
-    connect = socket.socket.connect
-
-    def loopback_only(self: socket.socket, address: Any) -> Any:
-        if not (isinstance(address, tuple) and address[0] in ("127.0.0.1", "::1")):
-            raise RuntimeError(f"network access to {address!r} in a test")
-        return connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    loopback_only(monkeypatch)
 
 
 @dataclass

@@ -6,23 +6,22 @@ answers must be verbatim, and the write endpoints must be off."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from eval.service import free_port
+from eval.service import free_port, stop
 from index.corpus import load_articles
 from index.embedding import SentenceTransformerEmbedder
 from index.store import build_index
 from qa.factory import chunking_config
 from qa.settings import Settings
+from tests.integration.conftest import loopback_only
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = [
@@ -37,14 +36,7 @@ READY_TIMEOUT_S = 240
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """This test talks to its own replicas on 127.0.0.1 only; any other address still fails loudly."""
-    connect = socket.socket.connect
-
-    def loopback_only(self: socket.socket, address: Any) -> Any:
-        if not (isinstance(address, tuple) and address[0] in ("127.0.0.1", "::1")):
-            raise RuntimeError(f"network access to {address!r} in a test")
-        return connect(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    loopback_only(monkeypatch)
 
 
 def wait_for_health(client: httpx.Client, process: subprocess.Popen[bytes]) -> None:
@@ -99,10 +91,5 @@ def test_two_replicas_answer_behind_one_address(
             write = client.post("/documents", json={"articles": []}, headers={"Authorization": "Bearer a-token-the-replicas-must-ignore"})
             assert write.status_code == 403, "the replicas share one index: their write endpoints stay off"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 60)
     assert process.returncode == 0, (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
