@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from index.article_files import recover
+from index.chunking import ChunkingConfig
 from index.corpus import Article, load_articles
 from index.distributed import LOCAL
 from index.errors import ClusterError, QAError
@@ -34,7 +35,7 @@ def _build(settings: Settings, args: argparse.Namespace) -> int:
     articles = load_articles(settings.articles_dir)
     chunking = chunking_config(settings)
     if args.ray is not None:
-        manifest = _build_on_ray(settings, args, articles)
+        manifest = _build_on_ray(settings, args, articles, chunking)
     else:
         embedder = load_embedder(settings)
         print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
@@ -47,7 +48,7 @@ def _build(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_on_ray(settings: Settings, args: argparse.Namespace, articles: list[Article]) -> Manifest:
+def _build_on_ray(settings: Settings, args: argparse.Namespace, articles: list[Article], chunking: ChunkingConfig) -> Manifest:
     """The same build with the analysis on Ray: each actor loads the model itself (this process never does)."""
     from index.distributed import RayConfig, build_index_on_ray
 
@@ -55,7 +56,6 @@ def _build_on_ray(settings: Settings, args: argparse.Namespace, articles: list[A
         config = RayConfig(args.ray, workers=args.ray_workers, batch_size=args.ray_batch_size)
     except ValueError as exc:
         raise ClusterError(str(exc)) from exc
-    chunking = chunking_config(settings)
     embedder = unloaded_embedder(settings)  # builds the e5 folder once, here, if missing; never loads its weights
     built_with = fingerprint(embedder, chunking)
     # the actors' settings name absolute paths: a worker's working directory need not be this one

@@ -168,7 +168,6 @@ class EvidenceBuilder:
         self.vectors = vectors
         located = SentenceRows.of(index.sentences)
         self._rows, self._starts = located.rows, located.starts
-        self._previous = {rows[i]: rows[i - 1] for rows in self._rows.values() for i in range(1, len(rows))}
         self._n_chunks = max(1, len(index.chunks))
         self._max_idf = math.log(1.0 + (self._n_chunks + 0.5) / 0.5)
         self.sentence_terms = lru_cache(maxsize=65536)(self._sentence_terms)
@@ -190,6 +189,12 @@ class EvidenceBuilder:
             stem = terms(m.group())
             out.append((m.start() + s.start, m.end() + s.start, stem[0] if stem else ""))
         return tuple(out)
+
+    def previous_row(self, row: int) -> int | None:
+        """The row of the sentence before ``row`` in its article (``None`` for an article's first): the row
+        before it, since an index keeps each article's sentences together, in text order."""
+        doc_rows = self.index.sentences.doc_rows
+        return row - 1 if row > 0 and doc_rows[row - 1] == doc_rows[row] else None
 
     def idf(self, term: str) -> float:
         """Rarity of a term over the chunks, in [0, 1]; a term in no chunk is 1."""
@@ -256,7 +261,8 @@ class EvidenceBuilder:
         for rank, (row, sim, rescaled, chunk_rank) in enumerate(ranked):
             sentence = self.index.sentences[row]
             own = self.sentence_terms(row)
-            context = [own, self.sentence_terms(self._previous[row])] if row in self._previous else [own]
+            before = self.previous_row(row)
+            context = [own, self.sentence_terms(before)] if before is not None else [own]
             covers = (
                 self._cover(wanted, [own]),
                 self._cover(wanted, context),
@@ -290,9 +296,10 @@ class EvidenceBuilder:
         """Cosine of the question with each sentence read together with the one before it."""
         if not rows:
             return []
-        wanted = list(dict.fromkeys([*rows, *(self._previous[r] for r in rows if r in self._previous)]))
+        previous = {r: before for r in rows if (before := self.previous_row(r)) is not None}
+        wanted = list(dict.fromkeys([*rows, *previous.values()]))
         vectors = dict(zip(wanted, self.vectors.rows(wanted), strict=True))
-        joined = np.stack([vectors[r] + vectors[self._previous[r]] if r in self._previous else vectors[r] for r in rows])
+        joined = np.stack([vectors[r] + vectors[previous[r]] if r in previous else vectors[r] for r in rows])
         joined /= np.linalg.norm(joined, axis=1, keepdims=True) + 1e-12
         return (joined @ query).tolist()  # type: ignore[no-any-return]
 
