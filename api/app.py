@@ -57,6 +57,8 @@ _UNPARSABLE_BODY = "There was an error parsing the body"
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # An incoming request id is kept when it is a plain token (it goes into logs and headers).
+# How long a stopping server waits for a rebuild under way (a build is atomic: one cut short changes nothing).
+_JOBS_STOP_WAIT_S = 60
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -170,6 +172,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
             yield
         finally:
             app.state.ask_gate.close()
+            if not await run_in_threadpool(app.state.jobs.wait, _JOBS_STOP_WAIT_S):
+                log.warning("a rebuild still ran after %d s: stopping without it (the index keeps its build)", _JOBS_STOP_WAIT_S)
 
     app = FastAPI(
         title="Questions sur articles",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -43,6 +44,7 @@ class Jobs:
     def __init__(self) -> None:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
@@ -59,8 +61,22 @@ class Jobs:
             self._jobs[job.id] = job
             while len(self._jobs) > _KEEP:
                 self._jobs.popitem(last=False)
-        threading.Thread(target=self._run, args=(job.id, work), daemon=True, name=f"job-{kind}-{job.id[:8]}").start()
+            thread = threading.Thread(target=self._run, args=(job.id, work), daemon=True, name=f"job-{kind}-{job.id[:8]}")
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
         return job
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds in all for the jobs under way to end; true when none is left.
+
+        A server calls it as it stops: a build still running when the interpreter exits would be cut off inside
+        native code (spaCy, ONNX Runtime), which can abort the process instead of letting it exit."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in threads)
 
     def _update(self, job_id: str, **changes: Any) -> None:
         with self._lock:

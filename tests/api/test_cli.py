@@ -21,16 +21,6 @@ THRESHOLD = 0.001  # see tests/qa/test_pipeline.py
 
 
 @pytest.fixture
-def env(tmp_path: Path, articles_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """QA_* settings pointing at the tiny corpus and a fresh index folder; no .env is read."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("QA_ARTICLES_DIR", str(articles_dir))
-    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("QA_MODEL", "fake-hash-256")
-    return tmp_path / "index"
-
-
-@pytest.fixture
 def pipeline(built_index: Index, fake_embedder: FakeEmbedder, env: Path, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
     pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
 

@@ -13,17 +13,13 @@ from api import cli
 
 
 @pytest.fixture
-def index_dir(tmp_path: Path, articles_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("QA_ARTICLES_DIR", str(articles_dir))
-    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
-    monkeypatch.setenv("QA_MODEL", "fake-hash-256")
+def index_dir(env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     def no_model(*args: object) -> None:
         raise AssertionError("no model may load for a build that cannot run")
 
     monkeypatch.setattr(cli, "load_embedder", no_model)
-    return tmp_path / "index"
+    return env
 
 
 def closed_port() -> int:

@@ -53,3 +53,20 @@ def test_a_failing_job_keeps_its_error() -> None:
     job = wait_until_finished(jobs, jobs.submit("rebuild", work).id)
     assert job.status == "failed" and job.error == "RuntimeError: disk full" and job.result is None
     assert jobs.get("unknown") is None
+
+
+def test_wait_lets_the_jobs_under_way_end_within_a_bound() -> None:
+    jobs = Jobs()
+    release = threading.Event()
+
+    def work(progress: Callable[[str, float], None]) -> dict[str, Any]:
+        progress("embedding", 0.5)
+        assert release.wait(timeout=30)
+        return {}
+
+    job = jobs.submit("rebuild", work)
+    assert jobs.wait(0.05) is False  # still running: the bound holds
+    release.set()
+    assert jobs.wait(30) is True
+    assert jobs.get(job.id).status == "done"  # type: ignore[union-attr]
+    assert Jobs().wait(0) is True  # nothing under way
