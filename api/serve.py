@@ -34,8 +34,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.app import create_app
 from index.store import load_build, using_current
 from qa.factory import pipeline_for
-from qa.model_reader import ModelReader
 from qa.pipeline import Pipeline
+from qa.readers.span.reader import ModelReader
 from qa.settings import Settings
 
 REPLICA_HEADER = "X-Replica"

@@ -1,6 +1,6 @@
 """``python -m eval.fit``: fit the reader's weights on a question set and write ``qa/reader_model.json``.
 
-1. Every question goes through retrieval and ``qa/evidence.py``; each candidate span gets its
+1. Every question goes through retrieval and ``qa/readers/evidence/features.py``; each candidate span gets its
    token F1 against the gold answers.
 2. Span weights: a softmax over each question's candidates, trained so the candidates with the
    best F1 win (L2-regularised, plain gradient descent on numpy).
@@ -26,9 +26,9 @@ from eval.metrics import exact_match, mean, token_f1
 from eval.questions import Question
 from eval.run import DEFAULT_QUESTIONS, load_eval
 from index.errors import QAError
-from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, Evidence, confidence_features
 from qa.pipeline import Pipeline
-from qa.reader import MODEL_FILE, ReaderModel, Scored, SentenceReader, off_kind
+from qa.readers.evidence.features import CONFIDENCE_FEATURES, SPAN_FEATURES, Evidence, confidence_features
+from qa.readers.evidence.reader import MODEL_FILE, ReaderModel, Scored, SentenceReader, off_kind
 from qa.settings import Settings
 
 

@@ -2,7 +2,7 @@
 spaces, elisions, articles, accents and stopwords.
 
 BM25 terms (``index/lexical.py``), candidate spans (``index/annotate.py``), answer keys
-(``qa/evidence.py``) and the eval's SQuAD-style answer normalisation (``eval/metrics.py``) take
+(``qa/readers/evidence/features.py``) and the eval's SQuAD-style answer normalisation (``eval/metrics.py``) take
 their pieces from this module, so they agree on what an article or an elision is.
 """
 

@@ -10,11 +10,12 @@ from index.chunking import ChunkingConfig
 from index.embedding import Embedder, SentenceTransformerEmbedder
 from index.models import DEFAULT_MODEL, ModelSpec, resolve_model
 from index.store import Index, check_model, load_build, read_build_manifest, using_current
-from qa.model_reader import ModelReader
-from qa.pipeline import Pipeline, Reader
-from qa.reader import ReaderConfig, SentenceReader
+from qa.pipeline import Pipeline
+from qa.readers import Reader
+from qa.readers.evidence.reader import ReaderConfig, SentenceReader
+from qa.readers.span.model import DEFAULT_WEIGHTS, SpanModel
+from qa.readers.span.reader import ModelReader
 from qa.settings import Settings
-from qa.span_model import DEFAULT_WEIGHTS, SpanModel
 from qa.writer import Writer, WriterConfig
 
 

@@ -3,23 +3,21 @@
 ``top_k`` only sets how many citations come back: the reader reads its own configured number of
 chunks (``Reader.max_chunks``) whatever it is, so the answer does not depend on it.
 
-A reader is anything with the small :class:`Reader` interface: the evidence reader (``qa/reader.py``)
-or the trained span reader (``qa/model_reader.py``)."""
+The pipeline knows its reader only through the :class:`~qa.readers.Reader` protocol; the readers
+themselves live in ``qa/readers/`` (``span/``, the trained one; ``evidence/``, the feature reader), and
+``qa/factory.py`` picks one from the settings."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from typing import Protocol
-
-import numpy as np
 
 from index.embedding import Embedder
 from index.errors import BadQuestion, UnknownDocument
 from index.store import Index
-from qa.reader import ReaderConfig, SentenceReader
+from qa.readers import Reader
 from qa.retrieval import Filters, Mode, Retriever, check_date, unknown_doc_ids
-from qa.types import Answer, Citation, Hit, Result
+from qa.types import Citation, Hit, Result
 
 MAX_QUESTION_CHARS = 1000
 MAX_TOP_K = 20
@@ -27,32 +25,14 @@ MAX_TOP_K = 20
 WARM_UP_QUESTION = "Qui a annoncé combien, où et quand ?"
 
 
-class Reader(Protocol):
-    """What the pipeline needs of a reader: how many chunks it reads, and the answer they give."""
-
-    @property
-    def max_chunks(self) -> int: ...
-
-    @property
-    def no_answer_threshold(self) -> float: ...
-
-    def read(self, question: str, query: np.ndarray, hits: list[Hit]) -> Answer | None: ...
-
-    def with_threshold(self, threshold: float) -> Reader:
-        """The same reader with another no-answer threshold (the eval reads every answer at 0)."""
-        ...
-
-
 class Pipeline:
-    """Answers questions over one loaded index. Thread-safe for concurrent ``ask`` calls.
-
-    ``reader``: a :class:`Reader`, or the evidence reader's config (default: the evidence reader)."""
+    """Answers questions over one loaded index with ``reader``. Thread-safe for concurrent ``ask`` calls."""
 
     def __init__(
         self,
         index: Index,
         embedder: Embedder,
-        reader: Reader | ReaderConfig | None = None,
+        reader: Reader,
         *,
         mode: Mode = Mode.HYBRID,
         rrf_k: int = 60,
@@ -60,7 +40,7 @@ class Pipeline:
         self.index = index
         self.embedder = embedder
         self.retriever = Retriever(index, mode=mode, rrf_k=rrf_k)
-        self.reader: Reader = SentenceReader(index, embedder, reader) if reader is None or isinstance(reader, ReaderConfig) else reader
+        self.reader: Reader = reader
 
     def with_reader(self, reader: Reader) -> Pipeline:
         """The same index, embedder and retrieval with another reader."""

@@ -14,8 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.embedding import PassageBackend, QueryBackend
 from index.models import DEFAULT_MODEL
+from qa.readers.span.runtime import Backend
 from qa.retrieval import Mode
-from qa.span_runtime import Backend
 
 
 class Settings(BaseSettings):
@@ -39,9 +39,9 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1, description="reciprocal rank fusion constant")
     top_k: int = Field(5, ge=1, le=20, description="default number of citations")
     reader: Literal["model", "evidence"] = Field(
-        "model", description="model: the trained span reader (qa/models); evidence: the feature reader fitted on evidence"
+        "model", description="model: the trained span reader (qa/readers/span/weights); evidence: the feature reader fitted on evidence"
     )
-    reader_weights: Path | None = Field(None, description="span reader weights (default: the ones shipped in qa/models)")
+    reader_weights: Path | None = Field(None, description="span reader weights (default: the ones shipped in qa/readers/span/weights)")
     reader_backend: Backend = Field(
         "onnx",
         description="how the span reader runs: onnx (ONNX Runtime: torch's numbers at half the CPU), torch, "

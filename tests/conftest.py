@@ -18,7 +18,7 @@ import pytest
 from index.corpus import Article, load_articles
 from index.lexical import terms
 from index.store import Index, build_index, load_index
-from qa.reader import ReaderModel
+from qa.readers.evidence.reader import ReaderModel
 
 pytest_plugins = ["tests.browser"]  # the `browser` and `page` fixtures, for tests/web and the real-model tier
 

@@ -52,3 +52,39 @@ def test_the_checker_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from eval.run import main\n    import api.app\nfrom . import sibling\n", encoding="utf-8")
     assert {name for name, _ in imported_packages(module, "qa")} == {"eval", "api", "qa"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every absolute module name ``path`` imports (``from a.b import c`` counts as ``a.b``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize(("reader", "other"), [("span", "evidence"), ("evidence", "span")])
+def test_each_reader_is_one_folder_that_never_reaches_into_the_other(reader: str, other: str) -> None:
+    modules = sorted((ROOT / "qa" / "readers" / reader).rglob("*.py"))
+    assert modules, f"no modules under qa/readers/{reader}/"
+    wrong = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in modules
+        for name in sorted(imported_modules(path))
+        if name == f"qa.readers.{other}" or name.startswith(f"qa.readers.{other}.")
+    ]
+    assert not wrong, "one reader reaching into the other: " + "; ".join(wrong)
+
+
+def test_the_pipeline_knows_readers_only_through_the_protocol() -> None:
+    imported = imported_modules(ROOT / "qa" / "pipeline.py")
+    concrete = sorted(name for name in imported if name.startswith("qa.readers."))
+    assert "qa.readers" in imported and not concrete, f"qa/pipeline.py imports a concrete reader: {concrete}"
+
+
+def test_nothing_reader_specific_is_left_flat_in_qa() -> None:
+    flat = {path.name for path in (ROOT / "qa").glob("*.py")}
+    moved = {"reader.py", "model_reader.py", "span_model.py", "span_runtime.py", "evidence.py", "sentence_vectors.py", "analysis.py"}
+    assert not flat & moved, f"reader modules still flat in qa/: {sorted(flat & moved)}"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eval.metrics import exact_match, token_f1
-from qa.span_model import SpanModel, trim
+from qa.readers.span.model import SpanModel, trim
 from train.data import Example
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.span_model import WindowConfig, build_model, make_windows, pad, save_delta, trainable_names
+from qa.readers.span.model import WindowConfig, build_model, make_windows, pad, save_delta, trainable_names
 from train.data import Example
 
 
@@ -99,7 +99,7 @@ def train(
     from tqdm import tqdm
     from transformers import AutoTokenizer
 
-    from qa.span_model import apply_delta, load_delta, read_card
+    from qa.readers.span.model import apply_delta, load_delta, read_card
 
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)

@@ -20,10 +20,10 @@ import numpy as np
 from eval.metrics import exact_match, token_f1
 from eval.questions import Question
 from eval.run import load_eval
-from qa.analysis import analyse
-from qa.model_reader import ModelReader, ModelReaderConfig
+from qa.readers.analysis import analyse
+from qa.readers.span.model import card_path, read_card
+from qa.readers.span.reader import ModelReader, ModelReaderConfig
 from qa.settings import Settings
-from qa.span_model import card_path, read_card
 
 PENALTIES = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)
 KIND_WEIGHTS = (0.0, 1.0, 2.0, 4.0)

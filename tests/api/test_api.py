@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from index.store import Index
 from qa.pipeline import Pipeline
-from qa.reader import ReaderConfig
+from qa.readers.evidence.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
 from qa.types import Result
 from tests.conftest import FakeEmbedder
@@ -23,7 +23,7 @@ THRESHOLD = 0.001
 
 @pytest.fixture
 def client(built_index: Index, fake_embedder: FakeEmbedder) -> Iterator[TestClient]:
-    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    pipeline = Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD)))
     with TestClient(create_app(pipeline=pipeline)) as test_client:
         yield test_client
 
@@ -234,7 +234,9 @@ class RecordingPipeline(Pipeline):
 
 def test_lifespan_warms_the_pipeline_before_serving(built_index: Index, fake_embedder: FakeEmbedder) -> None:
     events: list[str] = []
-    pipeline = RecordingPipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD), events=events)
+    pipeline = RecordingPipeline(
+        built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD)), events=events
+    )
     fake_embedder.calls = 0
     app = create_app(pipeline=pipeline)
 
@@ -252,7 +254,7 @@ def test_lifespan_warms_the_pipeline_before_serving(built_index: Index, fake_emb
 
 
 def test_failed_warm_up_keeps_health_unavailable(built_index: Index, fake_embedder: FakeEmbedder, caplog: pytest.LogCaptureFixture) -> None:
-    pipeline = Pipeline(built_index, fake_embedder)
+    pipeline = Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder))
 
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("no memory for the model")

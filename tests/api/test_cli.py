@@ -13,7 +13,7 @@ from api import cli
 from eval import run as eval_run
 from index.store import FORMAT_VERSION, Index
 from qa.pipeline import Pipeline
-from qa.reader import ReaderConfig
+from qa.readers.evidence.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
 from tests.conftest import FakeEmbedder
 
@@ -22,7 +22,7 @@ THRESHOLD = 0.001  # see tests/qa/test_pipeline.py
 
 @pytest.fixture
 def pipeline(built_index: Index, fake_embedder: FakeEmbedder, env: Path, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    pipeline = Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD)))
 
     def load_pipeline(settings: Settings) -> Pipeline:
         return pipeline

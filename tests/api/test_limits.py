@@ -24,7 +24,7 @@ from api.app import create_app
 from api.limits import AskGate
 from index.store import Index
 from qa.pipeline import Pipeline
-from qa.reader import ReaderConfig
+from qa.readers.evidence.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
 from qa.types import Result
 from tests.conftest import FakeEmbedder
@@ -57,7 +57,9 @@ class BlockingPipeline(Pipeline):
 
 @pytest.fixture
 def blocking(built_index: Index, fake_embedder: FakeEmbedder) -> BlockingPipeline:
-    return BlockingPipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    return BlockingPipeline(
+        built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    )
 
 
 def settings_for(articles_dir: Path, **limits: Any) -> Settings:
@@ -96,7 +98,7 @@ def run(test: Callable[[], Awaitable[None]]) -> None:
 
 @pytest.fixture
 def small_body_client(built_index: Index, fake_embedder: FakeEmbedder, articles_dir: Path) -> Iterator[TestClient]:
-    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    pipeline = Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD)))
     with TestClient(create_app(settings_for(articles_dir, max_body_bytes=1024), pipeline=pipeline)) as client:
         yield client
 
@@ -110,7 +112,7 @@ def test_a_body_over_the_declared_limit_is_413_naming_the_limit(small_body_clien
 
 
 def test_the_write_endpoints_have_a_larger_limit_of_their_own(built_index: Index, fake_embedder: FakeEmbedder, articles_dir: Path) -> None:
-    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    pipeline = Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD)))
     settings = settings_for(articles_dir, max_body_bytes=1024, max_write_body_bytes=4096)
     with TestClient(create_app(settings, pipeline=pipeline)) as client:
         body = {"articles": [{"id": "x", "text": "y" * 2000}]}
@@ -268,7 +270,7 @@ def test_refusals_are_logged_too(small_body_client: TestClient, caplog: pytest.L
 
 @pytest.fixture
 def client_with_folder(built_index: Index, fake_embedder: FakeEmbedder, articles_dir: Path) -> Iterator[TestClient]:
-    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    pipeline = Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(no_answer_threshold=THRESHOLD)))
     with TestClient(create_app(settings_for(articles_dir), pipeline=pipeline)) as client:
         yield client
 

@@ -29,7 +29,7 @@ from index.article_files import check_doc_id
 from index.errors import BadArticle
 from index.store import Index
 from qa.pipeline import Pipeline
-from qa.reader import ReaderConfig
+from qa.readers.evidence.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
 from tests.conftest import FakeEmbedder
 
@@ -52,7 +52,7 @@ CASES: list[str] = []  # one entry per request sent, for the count printed at th
 
 @pytest.fixture
 def api_schema(built_index: Index, fake_embedder: FakeEmbedder, articles_dir: Path) -> Iterator[Any]:
-    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(no_answer_threshold=0.001))
+    pipeline = Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(no_answer_threshold=0.001)))
     app_settings = Settings(articles_dir=articles_dir, **{"admin_token": ADMIN_TOKEN})
     app = create_app(app_settings, pipeline=pipeline)
     yield schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)

@@ -13,13 +13,13 @@ from api.serve import REPLICA_HEADER, ReplicaHeader, read_only, reload
 from index.corpus import Article
 from index.store import Index, build_index
 from qa.pipeline import Pipeline
-from qa.reader import ReaderConfig
+from qa.readers.evidence.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
 from tests.conftest import FakeEmbedder
 
 
 def test_every_answer_names_its_replica(built_index: Index, fake_embedder: FakeEmbedder) -> None:
-    app = create_app(pipeline=Pipeline(built_index, fake_embedder, ReaderConfig()))
+    app = create_app(pipeline=Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig())))
     app.add_middleware(ReplicaHeader, replica="r1")
     with TestClient(app) as client:
         assert client.get("/health").headers[REPLICA_HEADER] == "r1"
@@ -34,7 +34,7 @@ def test_reload_swaps_in_the_current_build(
     built_index: Index, fake_embedder: FakeEmbedder, articles: list[Article], tmp_path: Path
 ) -> None:
     settings = Settings(index_dir=built_index.path.parents[1], articles_dir=tmp_path / "articles", reader="evidence")
-    first = Pipeline(built_index, fake_embedder, ReaderConfig())
+    first = Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig()))
     app = create_app(settings, pipeline=first)
     assert reload(app) is None, "nothing to reload before the app has started"
     with TestClient(app) as client:

@@ -13,13 +13,14 @@ from api.app import create_app
 from api.web import STATIC_DIR
 from index.store import Index
 from qa.pipeline import Pipeline
+from qa.readers.evidence.reader import SentenceReader
 from qa.settings import Settings
 from tests.conftest import FakeEmbedder
 
 
 @pytest.fixture
 def client(built_index: Index, fake_embedder: FakeEmbedder) -> Iterator[TestClient]:
-    with TestClient(create_app(pipeline=Pipeline(built_index, fake_embedder))) as test_client:
+    with TestClient(create_app(pipeline=Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder)))) as test_client:
         yield test_client
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from eval.fit import Example, fit_logistic, fit_span_weights, folds_of
-from qa.analysis import analyse
-from qa.evidence import SPAN_FEATURES, Candidate, Evidence
+from qa.readers.analysis import analyse
+from qa.readers.evidence.features import SPAN_FEATURES, Candidate, Evidence
 
 
 def example(rng: np.random.Generator, informative: int) -> Example:

@@ -9,7 +9,7 @@ from eval.metrics import normalize_answer
 from index.annotate import _DETERMINERS
 from index.french import ARTICLES, NUMBER_WORDS, fold, stopwords, strip_accents, words
 from index.lexical import terms
-from qa.evidence import answer_key
+from qa.readers import answer_key
 
 NFD_SEOUL = "Se\u0301oul"  # "Séoul" typed with a combining accent
 

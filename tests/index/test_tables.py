@@ -9,7 +9,7 @@ from index.chunking import Chunk, Chunker, ChunkingConfig
 from index.corpus import Article
 from index.sentences import split_sentences
 from index.tables import ChunkTable, read_tables, write_tables
-from qa.locate import SentenceRows
+from qa.readers.locate import SentenceRows
 
 ARTICLES = [
     Article("a/un", "L’été à Paris.\nM. Dupont arrive lundi. Il repart mardi à Lyon.", "Été", "2024-07-01", "https://example.org/1"),

@@ -9,9 +9,9 @@ import pytest
 from eval.metrics import exact_match
 from eval.questions import load_questions
 from eval.run import DEFAULT_QUESTIONS
-from qa.model_reader import ModelReader
 from qa.pipeline import Pipeline
-from qa.reader import SentenceReader
+from qa.readers.evidence.reader import SentenceReader
+from qa.readers.span.reader import ModelReader
 
 # Seed questions of each kind that the shipped evidence weights answer right and confidently.
 IDS = ("q001", "q016", "q037", "q049", "q061", "q062", "q065")

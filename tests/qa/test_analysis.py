@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.analysis import DATE, DURATION, MANNER, ORGANISATION, PERSON, PLACE, QUANTITY, REASON, THING, analyse
+from qa.readers.analysis import DATE, DURATION, MANNER, ORGANISATION, PERSON, PLACE, QUANTITY, REASON, THING, analyse
 
 
 @pytest.mark.parametrize(

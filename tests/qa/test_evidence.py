@@ -5,10 +5,10 @@ import pytest
 
 from index.lexical import terms
 from index.store import Index
-from qa.analysis import analyse
-from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, EvidenceBuilder, confidence_features, feature_row, term_keys
+from qa.readers.analysis import analyse
+from qa.readers.evidence.features import CONFIDENCE_FEATURES, SPAN_FEATURES, EvidenceBuilder, confidence_features, feature_row, term_keys
+from qa.readers.evidence.sentence_vectors import SentenceVectors
 from qa.retrieval import Retriever
-from qa.sentence_vectors import SentenceVectors
 from tests.conftest import FakeEmbedder
 
 
@@ -78,9 +78,9 @@ def test_feature_rows_are_assembled_by_name_not_position(
     built_index: Index, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Reordering the feature names must not misalign the fitted weights: same scores, same confidence."""
-    import qa.evidence
-    import qa.reader
-    from qa.reader import SentenceReader
+    import qa.readers.evidence.features
+    import qa.readers.evidence.reader
+    from qa.readers.evidence.reader import SentenceReader
 
     question = "Combien de puces DRAM par mois pour Stargate ?"
     query = fake_embedder.encode_queries([question])[0]
@@ -97,7 +97,7 @@ def test_feature_rows_are_assembled_by_name_not_position(
     rng = np.random.default_rng(0)
     span_names, confidence_names = tuple(rng.permutation(SPAN_FEATURES).tolist()), tuple(rng.permutation(CONFIDENCE_FEATURES).tolist())
     assert span_names != SPAN_FEATURES and confidence_names != CONFIDENCE_FEATURES
-    for module in (qa.evidence, qa.reader):
+    for module in (qa.readers.evidence.features, qa.readers.evidence.reader):
         monkeypatch.setattr(module, "SPAN_FEATURES", span_names)
         monkeypatch.setattr(module, "CONFIDENCE_FEATURES", confidence_names)
     after, permuted_confidence = scores_and_confidence()

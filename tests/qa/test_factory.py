@@ -37,16 +37,15 @@ def test_the_writer_reuses_the_serving_models(tmp_path: Path, articles_dir: Path
     """Every pipeline a write builds gets the serving pipeline's embedder and span model: nothing loads again."""
     from index.corpus import load_articles
     from index.store import load_index
-    from qa.model_reader import ModelReader
     from qa.pipeline import Pipeline
+    from qa.readers.span.reader import ModelReader
 
     embedder = FakeEmbedder()
     build_index(load_articles(articles_dir), embedder, tmp_path / "idx")
     span_model = object()
     reader = object.__new__(ModelReader)
     reader.model = span_model  # type: ignore[assignment]
-    serving = Pipeline(load_index(tmp_path / "idx"), embedder)
-    serving.reader = reader
+    serving = Pipeline(load_index(tmp_path / "idx"), embedder, reader)
     built: list[tuple[object, object]] = []
 
     def pipeline_for(index: object, used_embedder: object, settings: Settings, used_span_model: object = None) -> Pipeline:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from index.sentences import split_sentences
-from qa.locate import SentenceRows
+from qa.readers.locate import SentenceRows
 
 
 def test_an_offset_finds_its_sentence_in_each_article() -> None:

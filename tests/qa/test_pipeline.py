@@ -6,7 +6,7 @@ from index.chunking import Chunk
 from index.errors import BadQuestion, UnknownDocument
 from index.store import Index
 from qa.pipeline import Pipeline
-from qa.reader import ReaderConfig
+from qa.readers.evidence.reader import ReaderConfig, SentenceReader
 from qa.retrieval import Filters, Mode, overlaps
 from tests.conftest import FakeEmbedder, chosen_model
 
@@ -15,7 +15,7 @@ from tests.conftest import FakeEmbedder, chosen_model
 def pipeline(built_index: Index, fake_embedder: FakeEmbedder) -> Pipeline:
     """Explicit weights and the default no-answer threshold (the shipped weights are fitted on e5's
     cosines, which the hash embedder does not reproduce)."""
-    return Pipeline(built_index, fake_embedder, ReaderConfig(model=chosen_model()))
+    return Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(model=chosen_model())))
 
 
 def test_answer_is_a_verbatim_sentence_with_offsets(pipeline: Pipeline) -> None:
@@ -102,7 +102,9 @@ def test_no_answer_when_bm25_finds_no_passage(pipeline: Pipeline) -> None:
     "question", ["Qui préside la structure du projet Stargate ?", "Qui dirige OpenAI ?", "Combien de puces DRAM par mois ?"]
 )
 def test_top_k_sets_the_citations_not_the_answer(built_index: Index, fake_embedder: FakeEmbedder, question: str) -> None:
-    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(model=chosen_model(), no_answer_threshold=0.0))
+    pipeline = Pipeline(
+        built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(model=chosen_model(), no_answer_threshold=0.0))
+    )
     results = {k: pipeline.ask(question, top_k=k) for k in (1, 2, 5, 20)}
     for k, result in results.items():
         assert result.answer == results[1].answer, k  # same text, offsets, score, alternatives
@@ -114,7 +116,9 @@ def test_top_k_sets_the_citations_not_the_answer(built_index: Index, fake_embedd
 def test_the_reader_reads_its_configured_chunks_whatever_top_k(
     built_index: Index, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, reader_chunks: int, top_k: int
 ) -> None:
-    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(model=chosen_model(), max_chunks=reader_chunks))
+    pipeline = Pipeline(
+        built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(model=chosen_model(), max_chunks=reader_chunks))
+    )
     read: list[list[str]] = []
     build = pipeline.reader.evidence.build
 

@@ -12,7 +12,8 @@ import pytest
 from index.corpus import load_articles
 from index.store import Index, build_index, load_index
 from qa.pipeline import Pipeline
-from qa.reader import ReaderConfig, answer_key
+from qa.readers import answer_key
+from qa.readers.evidence.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
 from tests.conftest import FakeEmbedder, chosen_model
 
@@ -30,7 +31,7 @@ def logit(p: float) -> float:
 
 @pytest.fixture
 def pipeline(built_index: Index, fake_embedder: FakeEmbedder) -> Pipeline:
-    return Pipeline(built_index, fake_embedder, ReaderConfig(model=chosen_model()))
+    return Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(model=chosen_model())))
 
 
 def test_short_answers_by_question_type(pipeline: Pipeline) -> None:
@@ -63,7 +64,8 @@ def test_corroboration_lists_other_articles_and_their_wording(tmp_path: Path, fa
     for name, text in DISAGREE.items():
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
     build_index(load_articles(folder), fake_embedder, tmp_path / "idx")
-    pipeline = Pipeline(load_index(tmp_path / "idx"), fake_embedder, ReaderConfig(model=chosen_model()))
+    index = load_index(tmp_path / "idx")
+    pipeline = Pipeline(index, fake_embedder, SentenceReader(index, fake_embedder, ReaderConfig(model=chosen_model())))
     answer = pipeline.ask("Combien de puces par mois pour OpenAI ?").answer
     assert answer is not None and answer.text == "900 000"
     others = {s.doc_id: s for s in answer.supporting}
@@ -81,7 +83,9 @@ def test_the_default_threshold_gates_the_answer_on_its_confidence(
     built_index: Index, fake_embedder: FakeEmbedder, confidence: float
 ) -> None:
     """A constant confidence (no feature weighs in, only the bias) on either side of the real threshold."""
-    pipeline = Pipeline(built_index, fake_embedder, ReaderConfig(model=chosen_model(logit(confidence), {})))
+    pipeline = Pipeline(
+        built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(model=chosen_model(logit(confidence), {})))
+    )
     answer = pipeline.ask("Combien de puces DRAM par mois pour Stargate ?").answer
     if confidence < DEFAULT_THRESHOLD:
         assert answer is None
@@ -94,14 +98,18 @@ def test_confidence_falls_when_the_articles_lack_the_question_terms(pipeline: Pi
     matched = pipeline.ask("Combien de puces DRAM par mois pour Stargate ?").answer
     assert matched is not None and matched.score > 0.5
     assert pipeline.ask("Quelle est la recette de la ratatouille provençale ?").answer is None
-    open_pipeline = Pipeline(pipeline.index, pipeline.embedder, ReaderConfig(model=chosen_model(), no_answer_threshold=0.0))
+    open_pipeline = Pipeline(
+        pipeline.index,
+        pipeline.embedder,
+        SentenceReader(pipeline.index, pipeline.embedder, ReaderConfig(model=chosen_model(), no_answer_threshold=0.0)),
+    )
     unmatched = open_pipeline.ask("Quelle est la recette de la ratatouille provençale ?").answer
     assert unmatched is not None and unmatched.score < 0.01
 
 
 def test_reader_model_names_every_feature_and_refuses_unknown_ones(tmp_path: Path) -> None:
-    from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES
-    from qa.reader import ReaderModel, default_model
+    from qa.readers.evidence.features import CONFIDENCE_FEATURES, SPAN_FEATURES
+    from qa.readers.evidence.reader import ReaderModel, default_model
 
     shipped = default_model()
     assert set(shipped.span_weights) == set(SPAN_FEATURES)
@@ -121,9 +129,22 @@ def test_an_answer_of_the_wrong_kind_is_refused_whatever_its_confidence(built_in
     the confidence model would give any answer 0.99; a date for the same kind of question is given at 0.99."""
     names_first = chosen_model(logit(0.99), {}, {"sent_cover": 5.0, "is_name": 1.0})
     question = "En quelle année Masayoshi Son présidera-t-il la structure ?"  # the articles give no such date
-    open_answer = Pipeline(built_index, fake_embedder, ReaderConfig(model=names_first, no_answer_threshold=0.0)).ask(question).answer
+    open_answer = (
+        Pipeline(
+            built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(model=names_first, no_answer_threshold=0.0))
+        )
+        .ask(question)
+        .answer
+    )
     assert open_answer is not None and open_answer.score == 0.0 and not open_answer.text[0].isdigit()
-    assert Pipeline(built_index, fake_embedder, ReaderConfig(model=names_first)).ask(question).answer is None
-    type_aware = Pipeline(built_index, fake_embedder, ReaderConfig(model=chosen_model(logit(0.99), {})))
+    assert (
+        Pipeline(built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(model=names_first)))
+        .ask(question)
+        .answer
+        is None
+    )
+    type_aware = Pipeline(
+        built_index, fake_embedder, SentenceReader(built_index, fake_embedder, ReaderConfig(model=chosen_model(logit(0.99), {})))
+    )
     dated = type_aware.ask("Quel jour Sam Altman s'est-il rendu en Corée du Sud ?").answer
     assert dated is not None and dated.text == "26 janvier" and dated.score == pytest.approx(0.99, abs=1e-4)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from index.store import Index
-from qa.reader import SentenceReader
-from qa.sentence_vectors import SentenceVectors
+from qa.readers.evidence.reader import SentenceReader
+from qa.readers.evidence.sentence_vectors import SentenceVectors
 from tests.conftest import FakeEmbedder
 
 

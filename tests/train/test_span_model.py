@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.span_model import (
+from qa.readers.span.model import (
     ReaderModelError,
     SpanModel,
     WindowConfig,
@@ -105,7 +105,7 @@ def test_weights_for_another_base_are_refused(tiny_base: Path, tmp_path: Path) -
     tensors.pop("qa_outputs.bias")
     save_file(tensors, str(weights))
     card = json.loads(card_path(weights).read_text())
-    from qa.span_model import sha256
+    from qa.readers.span.model import sha256
 
     card["sha256"] = sha256(weights)
     card_path(weights).write_text(json.dumps(card))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import index.onnx_graph as onnx_graph
-import qa.span_model as span_model
-from qa.span_model import ReaderModelError, SpanModel, build_model, save_delta
+import qa.readers.span.model as span_model
+from qa.readers.span.model import ReaderModelError, SpanModel, build_model, save_delta
 
 PASSAGES = [
     "L’entreprise Valdor a versé 900\u00a0000 euros à Jean-Noël d'Arcy le 3 mars 2025 à Lyon.",

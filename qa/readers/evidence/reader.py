@@ -1,9 +1,9 @@
 """From retrieved chunks to a short answer.
 
-1. ``qa/evidence.py`` ranks the sentences of the top chunks and describes every candidate span
+1. ``qa/readers/evidence/features.py`` ranks the sentences of the top chunks and describes every candidate span
    of the best ones with named features.
 2. A span's score is a weighted sum of its features; the weights were fitted on the eval set
-   (``python -m eval.fit``) and ship in ``qa/reader_model.json`` next to this file, so every
+   (``python -m eval.fit``) and ship in ``reader_model.json`` next to this file, so every
    weight can be read and explained.
 3. The best span's confidence is a logistic model of how clearly it wins and how well its
    sentence covers the question; below ``no_answer_threshold`` no answer is given. Alternatives
@@ -23,9 +23,10 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.store import Index
-from qa.analysis import analyse
-from qa.evidence import CONFIDENCE_FEATURES, SPAN_FEATURES, Candidate, Evidence, EvidenceBuilder, answer_key, confidence_features
-from qa.sentence_vectors import SentenceVectors
+from qa.readers import answer_key
+from qa.readers.analysis import analyse
+from qa.readers.evidence.features import CONFIDENCE_FEATURES, SPAN_FEATURES, Candidate, Evidence, EvidenceBuilder, confidence_features
+from qa.readers.evidence.sentence_vectors import SentenceVectors
 from qa.types import Answer, Hit, Span
 
 __all__ = ["ReaderConfig", "ReaderModel", "SentenceReader", "answer_key", "default_model", "off_kind"]

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.store import Index
-from qa.analysis import QuestionAnalysis, analyse
-from qa.evidence import answer_key
-from qa.locate import SentenceRows
-from qa.span_model import SpanGuess, SpanModel, trim
+from qa.readers import answer_key
+from qa.readers.analysis import QuestionAnalysis, analyse
+from qa.readers.locate import SentenceRows
+from qa.readers.span.model import SpanGuess, SpanModel, trim
 from qa.types import Answer, Hit, Span
 
 
