@@ -3,7 +3,7 @@
 python -m train fit --sources piaf --out build/train/piaf            # stage 1: PIAF
 python -m train fit --sources piaf news --init build/train/piaf/span_reader.safetensors --out build/train/mix
 python -m train dev build/train/mix/span_reader.safetensors          # dev EM / F1
-python -m train install build/train/mix/span_reader.safetensors      # into qa/models/, if it beats the shipped one
+python -m train install build/train/mix/span_reader.safetensors      # into qa/readers/span/weights/, if it beats the shipped one
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from index.models import DEFAULT_MODEL, resolve_model
-from qa.span_model import DEFAULT_WEIGHTS, SpanModel, card_path, read_card
-from train.data import NEWS_DIR, PIAF_DIR, build, files_digest
+from qa.readers.span.model import DEFAULT_WEIGHTS, SpanModel, card_path, read_card
+from train.data import ENGLISH_DIR, ENGLISH_FILES, NEWS_DIR, PIAF_DIR, SOURCES, build, files_digest
 from train.evaluate import score
 from train.trainer import TrainConfig, train
 
@@ -42,8 +42,8 @@ def _share(text: str) -> tuple[str, float]:
         share = float(value)
     except ValueError:
         raise SystemExit(f"--share takes SOURCE=FRACTION, got {text!r}") from None
-    if source not in {"piaf", "news"} or not 0.0 < share <= 1.0:
-        raise SystemExit(f"--share takes piaf|news=FRACTION in (0, 1], got {text!r}")
+    if source not in SOURCES or not 0.0 < share <= 1.0:
+        raise SystemExit(f"--share takes SOURCE=FRACTION with SOURCE one of {', '.join(SOURCES)} and FRACTION in (0, 1], got {text!r}")
     return source, share
 
 
@@ -62,11 +62,13 @@ def _fit(args: argparse.Namespace) -> int:
         stop_at=args.stop_at,
     )
     data = {"piaf": files_digest((PIAF_DIR).glob("*.jsonl")), "news": files_digest(NEWS_DIR.glob("*.jsonl"))}
+    data |= {source: files_digest(ENGLISH_DIR / name for name in names) for source, names in ENGLISH_FILES.items()}
     card = {
         "sources": args.sources,
         "data_sha256_16": {s: data[s] for s in args.sources},
         "counts": split.counts,
         "negatives": args.negatives,
+        "shares": shares,
     }
     if args.init is not None:
         card["init_card"] = read_card(args.init)
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train", description="fine-tune, score and install the span reader")
     sub = parser.add_subparsers(dest="command", required=True)
     fit = sub.add_parser("fit", help="train (resumes from OUT/checkpoint.pt if present)")
-    fit.add_argument("--sources", nargs="+", default=["piaf", "news"], choices=["piaf", "news"])
+    fit.add_argument("--sources", nargs="+", default=["piaf", "news"], choices=SOURCES)
     fit.add_argument("--out", type=Path, required=True)
     fit.add_argument("--init", type=Path, default=None, help="start from these weights (a previous stage)")
     fit.add_argument("--epochs", type=float, default=2.0)
@@ -112,21 +114,21 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--max-length", type=int, default=256)
     fit.add_argument("--stride", type=int, default=96)
     fit.add_argument("--negatives", type=float, default=0.3, help="share of answerable questions that also get a non-answering paragraph")
-    fit.add_argument("--share", nargs="*", default=[], metavar="SOURCE=FRACTION", help="keep part of a source's examples (piaf=0.35)")
+    fit.add_argument("--share", nargs="*", default=[], metavar="SOURCE=FRACTION", help="keep part of a source (shifts=0.4)")
     fit.add_argument("--seed", type=int, default=13)
     fit.add_argument("--max-steps", type=int, default=None, help="plan a schedule of at most this many steps")
     fit.add_argument("--stop-at", type=int, default=None, help="stop at this step of the planned schedule (resumable)")
     fit.add_argument("--no-dev", action="store_true", help="skip scoring on the development split")
     dev = sub.add_parser("dev", help="score weights on the development split")
     dev.add_argument("weights", type=Path)
-    dev.add_argument("--sources", nargs="+", default=["piaf", "news"], choices=["piaf", "news"])
+    dev.add_argument("--sources", nargs="+", default=["piaf", "news"], choices=SOURCES)
     tune = sub.add_parser(
         "tune", help="tune passage penalty and kind weight on the dev splits, then calibrate (python -m train.export first)"
     )
     tune.add_argument("weights", type=Path)
     tune.add_argument("--chunks", type=int, default=3)
     tune.add_argument("--eval-dir", type=Path, default=Path("build/eval"))
-    install = sub.add_parser("install", help="ship weights in qa/models/ if they beat the shipped ones on dev F1")
+    install = sub.add_parser("install", help="ship weights in qa/readers/span/weights/ if they beat the shipped ones on dev F1")
     install.add_argument("weights", type=Path)
     install.add_argument("--force", action="store_true")
     args = parser.parse_args(argv)
