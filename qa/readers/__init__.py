@@ -16,6 +16,7 @@ rows around an offset) and :func:`answer_key` (when two spans state the same ans
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -44,3 +45,29 @@ def answer_key(text: str) -> str:
     """What two spans must share to state the same answer: folded words without accents or articles
     ("au Texas" and "Texas", "l’Oracle" and "Oracle" are one answer)."""
     return " ".join(strip_accents(w) for w in words(text) if w not in ARTICLES)
+
+
+def distinct_alternatives(
+    answer: tuple[str, int, int], answer_key_: str, candidates: Sequence[tuple[str, int, int]], keys: Sequence[str], limit: int = 3
+) -> list[int]:
+    """Which ``candidates`` (``(doc_id, start, end)``, best first, each with its :func:`answer_key`) are other
+    answers to list beside ``answer``: none overlaps the answer or an alternative already taken, none folds
+    equal to the answer or to one of them (case, accents, articles, punctuation), none is empty once folded.
+    Their indices, at most ``limit``."""
+    taken = [answer]
+    seen = {answer_key_}
+    out: list[int] = []
+    for i, (place, key) in enumerate(zip(candidates, keys, strict=True)):
+        if len(out) == limit:
+            break
+        if not key or key in seen or any(overlaps(place, other) for other in taken):
+            continue
+        out.append(i)
+        taken.append(place)
+        seen.add(key)
+    return out
+
+
+def overlaps(a: tuple[str, int, int], b: tuple[str, int, int]) -> bool:
+    """Two spans of one article that share a character."""
+    return a[0] == b[0] and a[1] < b[2] and b[1] < a[2]

@@ -4,12 +4,15 @@ tested on explicit weights and a tiny model in tests/qa and tests/train."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from eval.metrics import exact_match
 from eval.questions import load_questions
 from eval.run import DEFAULT_QUESTIONS
 from qa.pipeline import Pipeline
+from qa.readers import answer_key
 from qa.readers.evidence.reader import SentenceReader
 from qa.readers.span.reader import ModelReader
 
@@ -18,6 +21,7 @@ IDS = ("q001", "q016", "q037", "q049", "q061", "q062", "q065")
 # ... and that the shipped span reader answers right above its threshold: a person, a date, a place, an
 # amount, a cause (a clause) and a manner.
 MODEL_IDS = ("q005", "q039", "q048", "q058", "q075", "q089")
+HELDOUT_QUESTIONS = Path(__file__).resolve().parents[2] / "eval" / "heldout" / "questions_fr.jsonl"
 
 
 @pytest.mark.parametrize("question_id", MODEL_IDS)
@@ -53,3 +57,32 @@ def test_top_k_changes_the_citations_not_the_answer(real_pipeline: Pipeline) -> 
         results = [real_pipeline.ask(question.question, top_k=k) for k in (1, 5, 20)]
         assert results[0].answer == results[1].answer == results[2].answer, question.question
         assert [len(r.citations) for r in results] == [1, 5, 20]
+
+
+def _assert_distinct(pipeline: Pipeline, question: str) -> int:
+    """The answer's alternatives are other answers; returns how many were listed."""
+    answer = pipeline.with_reader(pipeline.reader.with_threshold(0.0)).ask(question).answer
+    if answer is None:
+        return 0
+    listed = [(answer.doc_id, answer.start, answer.end, answer_key(answer.text))]
+    for alt in answer.alternatives:
+        assert pipeline.index.articles[alt.doc_id].text[alt.start : alt.end] == alt.text  # verbatim, with offsets
+        key = answer_key(alt.text)
+        for doc_id, start, end, other_key in listed:
+            assert key != other_key, (question, answer.text, [a.text for a in answer.alternatives])
+            assert not (doc_id == alt.doc_id and start < alt.end and alt.start < end), (question, answer.text, alt.text)
+        listed.append((alt.doc_id, alt.start, alt.end, key))
+    return len(answer.alternatives)
+
+
+@pytest.mark.parametrize("reader", ["span", "evidence"])
+def test_alternatives_differ_on_every_eval_question(real_pipeline: Pipeline, heldout_pipeline: Pipeline, reader: str) -> None:
+    """No alternative overlaps the answer or another alternative, none folds equal to them: every seed and
+    held-out question, read with no threshold so that every answer is shown."""
+    listed = 0
+    for pipeline, questions in ((real_pipeline, DEFAULT_QUESTIONS), (heldout_pipeline, HELDOUT_QUESTIONS)):
+        if reader == "evidence":
+            pipeline = pipeline.with_reader(SentenceReader(pipeline.index, pipeline.embedder))
+        for question in load_questions(questions):
+            listed += _assert_distinct(pipeline, question.question)
+    assert listed > 50  # the test saw alternatives, not empty lists

@@ -23,7 +23,7 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.store import Index
-from qa.readers import answer_key
+from qa.readers import answer_key, distinct_alternatives
 from qa.readers.analysis import analyse
 from qa.readers.evidence.features import CONFIDENCE_FEATURES, SPAN_FEATURES, Candidate, Evidence, EvidenceBuilder, confidence_features
 from qa.readers.evidence.sentence_vectors import SentenceVectors
@@ -184,6 +184,15 @@ class SentenceReader:
         relative = math.exp(min(0.0, float(scored.scores[i] - scored.scores[scored.order[0]])))
         return Span(text[c.start : c.end], c.doc_id, c.start, c.end, self.index.sentences[c.row].text, round(confidence * relative, 4))
 
+    def _alternatives(self, scored: Scored, best: int) -> list[int]:
+        """The candidates listed as other answers: distinct from the answer and from each other (see
+        :func:`~qa.readers.distinct_alternatives`), best first."""
+        cands = scored.evidence.candidates
+        others = scored.order[1:]
+        places = [(cands[i].doc_id, cands[i].start, cands[i].end) for i in others]
+        c = cands[best]  # a candidate's key is its answer_key
+        return [others[j] for j in distinct_alternatives((c.doc_id, c.start, c.end), c.key, places, [cands[i].key for i in others])]
+
     def read(self, question: str, query: np.ndarray, hits: list[Hit]) -> Answer | None:
         scored = self.score(question, query, hits)
         if scored is None:
@@ -208,6 +217,6 @@ class SentenceReader:
             sentence_start=sentence.start,
             sentence_end=sentence.end,
             score=round(confidence, 4),
-            alternatives=tuple(self._span(scored, i, confidence) for i in scored.order[1:4]),
+            alternatives=tuple(self._span(scored, i, confidence) for i in self._alternatives(scored, best)),
             supporting=tuple(supporting.values()),
         )

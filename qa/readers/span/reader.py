@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from index.store import Index
-from qa.readers import answer_key
+from qa.readers import answer_key, distinct_alternatives
 from qa.readers.analysis import QuestionAnalysis, analyse
 from qa.readers.locate import SentenceRows
 from qa.readers.span.model import SpanGuess, SpanModel, trim
@@ -150,12 +150,9 @@ class ModelReader:
         found = self.guesses(question, hits)
         if not found:
             return None
-        best_of_key: dict[str, tuple[Passage, SpanGuess, int, int]] = {}
-        for item in found:
-            p, _, start, end = item
-            best_of_key.setdefault(answer_key(self.index.articles[p.doc_id].text[start:end]), item)
-        ranked = list(best_of_key.items())
-        key, (p, g, start, end) = ranked[0]
+        keys = [answer_key(self.index.articles[q.doc_id].text[a:b]) for q, _, a, b in found]
+        p, g, start, end = found[0]
+        key = keys[0]
         confidence = self.confidence(g.score)
         if confidence < self.config.no_answer_threshold:
             return None
@@ -171,10 +168,11 @@ class ModelReader:
             sentence = self.index.sentences[r].text if r is not None else body[q.start : q.end]
             return Span(body[a:b], q.doc_id, a, b, sentence, round(min(confidence, self.confidence(h.score)), 4))
 
+        places = [(q.doc_id, a, b) for q, _, a, b in found]
         supporting: dict[str, Span] = {}
-        for item in found:
-            q, _, a, b = item
-            if q.doc_id != p.doc_id and q.doc_id not in supporting and answer_key(self.index.articles[q.doc_id].text[a:b]) == key:
+        for item, item_key in zip(found, keys, strict=True):
+            q = item[0]
+            if q.doc_id != p.doc_id and q.doc_id not in supporting and item_key == key:
                 supporting[q.doc_id] = span(item)
         return Answer(
             text=text[start:end],
@@ -185,6 +183,6 @@ class ModelReader:
             sentence_start=s_start,
             sentence_end=s_end,
             score=round(confidence, 4),
-            alternatives=tuple(span(item) for _, item in ranked[1:4]),
+            alternatives=tuple(span(found[i]) for i in distinct_alternatives((p.doc_id, start, end), key, places, keys)),
             supporting=tuple(supporting.values()),
         )
