@@ -6,7 +6,13 @@
 3. passage encode throughput of the pipeline's embedder against raw ``SentenceTransformer.encode``
    on the same texts, prompt and batch size;
 4. question encoding, in-process, one question at a time as ``/ask`` does: p50/p95 over the eval questions;
-5. ``POST /ask`` latency over the eval questions, warm, through a real ``qa serve`` on loopback.
+5. warm ``POST /ask`` over HTTP through a real ``qa serve`` on loopback, on the eval sets' own questions
+   (seed, held-out, news development split: ``eval/bench_ask.py``), one client and ``--clients`` at once:
+   p50/p95/p99 and requests per second;
+6. where a question's time goes, stage by stage, in-process (``eval/profile.py``): embedding, retrieval,
+   the reader's passages, windows and model run (with the windows and tokens it read), answer assembly.
+
+``--ask-only`` runs 5 and 6 alone.
 
 Talks to the API over HTTP only (eval never imports ``api``). Bounded: a fixed number of requests.
 """
@@ -14,7 +20,6 @@ Talks to the API over HTTP only (eval never imports ``api``). Bounded: a fixed n
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -23,13 +28,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from eval.bench_ask import dump, eval_sets, gather_articles, line, questions_of, serve_and_measure
 from eval.metrics import percentile
+from eval.profile import profile
 from eval.questions import load_questions
 from eval.run import DEFAULT_QUESTIONS
-from eval.service import running_service
 from index.corpus import load_articles
 from index.store import build_index, load_index
-from qa.factory import chunking_config, load_embedder
+from qa.factory import chunking_config, load_embedder, pipeline_for
 from qa.settings import Settings
 
 
@@ -79,39 +85,51 @@ def question_encoding(embedder: Any, questions: list[str], rounds: int) -> dict[
     return {"questions": len(took), "p50_ms": percentile(took, 50), "p95_ms": percentile(took, 95)}
 
 
-def ask_latency(index_dir: Path, questions: list[str], rounds: int) -> dict[str, float]:
-    import httpx
+def ask_bench(settings: Settings, embedder: Any, work: Path, rounds: int, clients: int) -> dict[str, Any]:
+    """Steps 5 and 6 over one index of the eval sets' articles."""
+    sets = eval_sets()
+    articles = gather_articles(sets, work / "ask-articles")
+    index_dir = work / "ask-index"
+    build_index(load_articles(articles), embedder, index_dir, chunking_config(settings))
+    questions = questions_of(sets)
+    served = serve_and_measure(articles, index_dir, questions, rounds, clients)
+    pipeline = pipeline_for(load_index(index_dir, model=embedder.name), embedder, settings)
+    stages = profile(pipeline, questions).summary()
+    return {"sets": [s.name for s in sets], **served, "stages": stages}
 
-    with running_service({"QA_INDEX_DIR": str(index_dir)}) as base_url, httpx.Client(base_url=base_url, timeout=30.0) as client:
-        for q in questions:  # warm-up round
-            client.post("/ask", json={"question": q}).raise_for_status()
-        wall, server = [], []
-        for _ in range(rounds):
-            for q in questions:
-                started = time.perf_counter()
-                response = client.post("/ask", json={"question": q})
-                wall.append((time.perf_counter() - started) * 1000)
-                response.raise_for_status()
-                server.append(float(response.json()["took_ms"]))
-    return {
-        "requests": len(wall),
-        "p50_ms": percentile(wall, 50),
-        "p95_ms": percentile(wall, 95),
-        "server_p50_ms": percentile(server, 50),
-        "server_p95_ms": percentile(server, 95),
-    }
+
+def print_ask(report: dict[str, Any], clients: int) -> None:
+    print(f"POST /ask, warm, over HTTP, {report['questions']} questions of {', '.join(report['sets'])}:")
+    print("  " + line("one client", report["one_client"]))
+    print("  " + line(f"{clients} clients", report[f"{clients}_clients"]))
+    stages = report["stages"]
+    p50 = ", ".join(f"{k} {v:.1f}" for k, v in stages["ms_p50"].items())
+    print(f"  in-process, per question, p50 ms: {p50}")
+    print(
+        f"  the reader read {stages['passages_mean']:.1f} passages, {stages['windows_mean']:.1f} windows, "
+        f"{stages['tokens_mean']:.0f} tokens a question (mean)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the eval questions")
+    parser.add_argument("--clients", type=int, default=8, help="clients asking at once in the load part of POST /ask")
     parser.add_argument("--report", type=Path, default=Path("eval/reports/bench.json"))
     parser.add_argument("--ingest", type=Path, default=DEFAULT_INGEST, help="articles (folder or .jsonl) for the ingestion timing")
+    parser.add_argument("--ask-only", action="store_true", help="only POST /ask and the stage profile (5 and 6)")
     args = parser.parse_args(argv)
+    if args.rounds < 1 or args.clients < 1:
+        parser.error("--rounds and --clients take a positive number")
     settings = Settings()
     embedder = load_embedder(settings)
-    articles = load_articles(settings.articles_dir)
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        ask = ask_bench(settings, embedder, Path(tmp), args.rounds, args.clients)
+        if args.ask_only:
+            print_ask(ask, args.clients)
+            dump({"model": embedder.name, "cpus": os.cpu_count(), "ask": ask}, args.report)
+            return 0
+        articles = load_articles(settings.articles_dir)
         index_dir = Path(tmp) / "index"
         builds = [build_index(articles, embedder, index_dir, chunking_config(settings)).build_seconds for _ in range(2)]
         index = load_index(index_dir)
@@ -130,7 +148,6 @@ def main(argv: list[str] | None = None) -> int:
         theirs = _best_rate(raw_encode, texts, 3)
         questions = [q.question for q in load_questions(DEFAULT_QUESTIONS)]
         encoding = question_encoding(embedder, questions, args.rounds)
-        latency = ask_latency(index_dir, questions, args.rounds)
     report = {
         "model": embedder.name,
         "cpus": os.cpu_count(),
@@ -139,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest": ingested,
         "encode_texts_per_second": {"pipeline": ours, "raw_sentence_transformers": theirs, "ratio": ours / theirs},
         "question_encoding": encoding,
-        "ask": latency,
+        "ask": ask,
     }
     print(f"model {report['model']} on {report['cpus']} CPUs")
     print(f"index build (seed corpus, model loaded): {report['index_build_seconds']:.2f} s")
@@ -151,12 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(f"encode: pipeline {ours:.1f} texts/s, raw SentenceTransformer.encode {theirs:.1f} texts/s ({100 * ours / theirs:.0f}%)")
     print(f"question encoding, in-process, one at a time: p50 {encoding['p50_ms']:.1f} ms, p95 {encoding['p95_ms']:.1f} ms")
-    print(
-        f"POST /ask over {latency['requests']} requests (warm): p50 {latency['p50_ms']:.1f} ms, p95 {latency['p95_ms']:.1f} ms "
-        f"(server-side p50 {latency['server_p50_ms']:.1f} ms, p95 {latency['server_p95_ms']:.1f} ms)"
-    )
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print_ask(ask, args.clients)
+    dump(report, args.report)
     return 0
 
 
