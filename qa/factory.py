@@ -32,7 +32,14 @@ def load_span_model(settings: Settings) -> SpanModel:
     spec = resolve_model(DEFAULT_MODEL, settings.model_cache_dir)
     weights = settings.reader_weights or DEFAULT_WEIGHTS
     backend = settings.reader_backend
-    return SpanModel(Path(spec.location), weights, backend=backend, cache_dir=settings.model_cache_dir, base_version=spec.version).load()
+    return SpanModel(
+        Path(spec.location),
+        weights,
+        threads=settings.reader_threads,
+        backend=backend,
+        cache_dir=settings.model_cache_dir,
+        base_version=spec.version,
+    ).load()
 
 
 def reader_for(index: Index, embedder: Embedder, settings: Settings, span_model: SpanModel | None = None) -> Reader:
@@ -40,7 +47,9 @@ def reader_for(index: Index, embedder: Embedder, settings: Settings, span_model:
     if settings.reader == "evidence":
         return SentenceReader(index, embedder, reader_config(settings))
     model = span_model or load_span_model(settings)
-    return ModelReader(index, model, ModelReader.config_from_card(model, settings.model_chunks, settings.model_threshold))
+    return ModelReader(
+        index, model, ModelReader.config_from_card(model, settings.model_chunks, settings.model_threshold, settings.model_settle)
+    )
 
 
 def pipeline_for(index: Index, embedder: Embedder, settings: Settings, span_model: SpanModel | None = None) -> Pipeline:

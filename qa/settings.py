@@ -47,7 +47,17 @@ class Settings(BaseSettings):
         description="how the span reader runs: onnx (ONNX Runtime: torch's numbers at half the CPU), torch, "
         "or onnx-int8 (int8 weights: faster, measurably less accurate)",
     )
+    reader_threads: int | None = Field(
+        None, ge=1, le=64, description="threads of one span reader run (default: ONNX Runtime's, one per physical core)"
+    )
     model_chunks: int = Field(3, ge=1, le=20, description="top chunks the span reader reads")
+    model_settle: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="span reader: a first passage whose best span reaches this confidence settles the question, "
+        "the other passages are not read (default: every passage is read)",
+    )
     model_threshold: float | None = Field(None, ge=0.0, le=1.0, description="span reader's no-answer threshold (default: its card's)")
     reader_chunks: int = Field(5, ge=1, le=20, description="top chunks the evidence reader draws sentences from")
     no_answer_threshold: float = Field(0.11, ge=0.0, le=1.0, description="evidence reader's confidence under which no answer is given")

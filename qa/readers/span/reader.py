@@ -39,6 +39,9 @@ class ModelReaderConfig:
     # Evidence joining the model's score (tuned on the development split, stored in the card):
     passage_penalty: float = 0.0  # per rank of the passage in retrieval order
     kind_weight: float = 0.0  # times the type match of the span's label when the question wants a definite kind
+    # A first passage whose best span reaches this confidence settles the question: the other passages are
+    # not read (None: every passage is read). Saves the model's time on the questions it is sure of.
+    settle_confidence: float | None = None
 
     def __post_init__(self) -> None:
         if self.max_chunks < 1:
@@ -68,7 +71,9 @@ class ModelReader:
         return ModelReader(self.index, self.model, replace(self.config, no_answer_threshold=threshold))
 
     @classmethod
-    def config_from_card(cls, model: SpanModel, max_chunks: int, threshold: float | None = None) -> ModelReaderConfig:
+    def config_from_card(
+        cls, model: SpanModel, max_chunks: int, threshold: float | None = None, settle: float | None = None
+    ) -> ModelReaderConfig:
         """The calibration and no-answer threshold fitted for these weights (``python -m train tune``)."""
         card = model.card
         a, b = card.get("calibration", (1.0, 0.0))
@@ -79,6 +84,7 @@ class ModelReader:
             calibration=(float(a), float(b)),
             passage_penalty=float(card.get("passage_penalty", 0.0)),
             kind_weight=float(card.get("kind_weight", 0.0)),
+            settle_confidence=settle,
         )
 
     def kind_match(self, analysis: QuestionAnalysis, doc_id: str, start: int, end: int) -> float:
@@ -133,7 +139,7 @@ class ModelReader:
         texts = [self.index.articles[p.doc_id].text[p.start : p.end] for p in passages]
         analysis = analyse(question) if self.config.kind_weight else None
         out = []
-        for g in self.model.read(question, texts):
+        for g in self._read(question, texts):
             p = passages[g.passage]
             text = self.index.articles[p.doc_id].text
             start, end = trim(text, p.start + g.start, p.start + g.end)
@@ -144,6 +150,18 @@ class ModelReader:
                 out.append((p, replace(g, score=score), start, end))
         out.sort(key=lambda item: -item[1].score)
         return out
+
+    def _read(self, question: str, texts: list[str]) -> list[SpanGuess]:
+        """The model's guesses over ``texts``: all at once, or the first passage alone when its best span
+        settles the question (``settle_confidence``), else the rest after it."""
+        settle = self.config.settle_confidence
+        if settle is None or len(texts) < 2:
+            return self.model.read(question, texts)
+        first = self.model.read(question, texts[:1])
+        if first and self.confidence(first[0].score) >= settle:
+            return first
+        rest = [replace(g, passage=g.passage + 1) for g in self.model.read(question, texts[1:])]
+        return sorted(first + rest, key=lambda g: -g.score)
 
     def read(self, question: str, query: np.ndarray, hits: list[Hit]) -> Answer | None:
         del query  # the model reads text; the question vector served retrieval
