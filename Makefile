@@ -68,18 +68,22 @@ fit: models              ## refit the reader's weights on the seed questions (AR
 	$(PY) -m eval.fit $(ARGS)
 
 TRAIN_OUT ?= build/train
+# stage 1 starts from a copy of the weights in the tree (copied once: an install must not change a run under way)
+TRAIN_INIT ?= $(TRAIN_OUT)/init/span_reader.safetensors
 train-data: setup        ## check the team-written news training set (data/train/news)
 	$(PY) -m train.validate
 
-train: models train-data ## fine-tune the span reader (3 stages, resumable), tune + calibrate on the dev splits, ship it if it wins
-	$(PY) -m train fit --sources piaf --out $(TRAIN_OUT)/piaf --epochs 2 --lr 2e-4 --no-dev
-	$(PY) -m train fit --sources piaf news --share piaf=0.35 --init $(TRAIN_OUT)/piaf/span_reader.safetensors \
-		--out $(TRAIN_OUT)/mix --epochs 1.2 --lr 1.5e-4 --no-dev
-	$(PY) -m train fit --sources piaf news --share piaf=0.35 --init $(TRAIN_OUT)/mix/span_reader.safetensors \
-		--out $(TRAIN_OUT)/mix3 --epochs 1.0 --lr 1e-4 --negatives 0.5 --seed 7 --no-dev
+$(TRAIN_OUT)/init/span_reader.safetensors:
+	mkdir -p $(@D) && cp qa/readers/span/weights/span_reader.safetensors qa/readers/span/weights/span_reader.json $(@D)/
+
+train: models train-data $(TRAIN_OUT)/init/span_reader.safetensors ## fine-tune the span reader in 2 stages (resumable, hours on 2 cores), export the dev splits, tune + calibrate, ship it if it wins
+	$(PY) -m train fit --sources piaf news squad shifts unanswerable covid --share squad=0.6 shifts=0.35 covid=0.5 \
+		--init $(TRAIN_INIT) --out $(TRAIN_OUT)/multi --epochs 1 --max-steps 1800 --lr 1e-4 --negatives 0.3 --no-dev
+	$(PY) -m train fit --sources piaf news --init $(TRAIN_OUT)/multi/span_reader.safetensors \
+		--out $(TRAIN_OUT)/french --epochs 1 --lr 5e-5 --negatives 0.5 --seed 7 --no-dev
 	$(PY) -m train.export
-	$(PY) -m train tune $(TRAIN_OUT)/mix3/span_reader.safetensors
-	$(PY) -m train install $(TRAIN_OUT)/mix3/span_reader.safetensors
+	$(PY) -m train tune $(TRAIN_OUT)/french/span_reader.safetensors
+	$(PY) -m train install $(TRAIN_OUT)/french/span_reader.safetensors
 
 bench: models            ## index build time, encode throughput; warm POST /ask on the eval sets (1 and 8 clients) and where the time goes (ARGS="--ask-only")
 	$(PY) -m train.export --out build/eval   # the news development split, for the questions of POST /ask
