@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.corpus import jsonl_lines
+
 PIAF_DIR = Path("../shared/datasets/piaf-train")
 NEWS_DIR = Path("data/train/news")
 DEV_SHARE = 18  # percent of articles in the development split
@@ -78,7 +80,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, object]]:
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in jsonl_lines(path.read_text(encoding="utf-8")):
         if line.strip():
             yield json.loads(line)
 
