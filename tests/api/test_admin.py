@@ -279,9 +279,10 @@ def test_a_second_write_waits_its_turn_while_readers_keep_the_old_index(client: 
         assert embedder.entered.wait(timeout=30)
         second = pool.submit(client.post, "/documents", json={"articles": [{"id": "epsilon", "text": "Un autre article."}]}, headers=AUTH)
         deadline = time.monotonic() + 30
-        while writer.waiting < 1 and time.monotonic() < deadline:
+        while getattr(writer, "waiting", 0) < 1 and not second.done() and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert writer.waiting == 1 and not second.done()  # in line, not refused
+        assert not second.done(), f"answered {second.result().status_code} instead of waiting its turn"
+        assert writer.waiting == 1
         during = client.post("/ask", json={"question": DELTA_QUESTION})  # answered from the current index
         assert during.status_code == 200 and "delta" not in names(during.json())
         assert client.get("/documents/delta").status_code == 404

@@ -163,11 +163,15 @@ def test_an_id_twice_in_a_batch_the_last_one_wins(client: TestClient, settings: 
 # -- issue 19 part 3: writes wait their turn ---------------------------------------------------------------------
 
 
-def wait_for_line(client: TestClient, waiting: int) -> None:
+def wait_for_line(client: TestClient, waiting: int, *sent: Future[Any]) -> None:
+    """Until ``waiting`` writes wait in line; a write ``sent`` that was answered instead fails the test."""
     writer = client.app.state.writer  # type: ignore[attr-defined]
     deadline = time.monotonic() + 30
-    while writer.waiting < waiting:
-        assert time.monotonic() < deadline, f"{writer.waiting} write(s) waiting, expected {waiting}"
+    while getattr(writer, "waiting", 0) < waiting:
+        for future in sent:
+            if future.done():
+                raise AssertionError(f"answered {future.result().status_code} instead of waiting its turn: {future.result().text}")
+        assert time.monotonic() < deadline, f"{getattr(writer, 'waiting', 0)} write(s) waiting, expected {waiting}"
         time.sleep(0.01)
 
 
@@ -178,9 +182,9 @@ def test_a_write_during_a_rebuild_waits_and_succeeds_after_it(client: TestClient
     assert embedder.entered.wait(timeout=30)
     with ThreadPoolExecutor(2) as pool:
         add = pool.submit(client.post, "/documents", json={"articles": [DELTA]}, headers=AUTH)
-        wait_for_line(client, 1)
+        wait_for_line(client, 1, add)
         delete = pool.submit(client.delete, "/documents/gamma", headers=AUTH)
-        wait_for_line(client, 2)
+        wait_for_line(client, 2, add, delete)
         assert client.post("/ask", json={"question": "Qui finance Stargate ?"}).status_code == 200  # served meanwhile
         assert not add.done() and not delete.done()
         embedder.gate.set()
@@ -203,7 +207,7 @@ def test_a_full_line_of_writes_answers_503_with_retry_after(client: TestClient, 
         queued: list[Future[Any]] = []
         for waiting, article in enumerate(articles[1:3], start=1):  # QA_WRITE_QUEUE=2 may wait
             queued.append(pool.submit(client.post, "/documents", json={"articles": [article]}, headers=AUTH))
-            wait_for_line(client, waiting)
+            wait_for_line(client, waiting, *queued)
         refused = client.post("/documents", json={"articles": [articles[3]]}, headers=AUTH)
         refused_delete = client.delete("/documents/alpha", headers=AUTH)
         embedder.gate.set()
