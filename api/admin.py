@@ -1,7 +1,8 @@
 """Write endpoints: add, replace and delete articles, rebuild the index; all behind the admin token.
 
-The writer (``qa/writer.py``) serialises writes, applies them to the articles folder and the index, and
-swaps the app's pipeline; a route answers once the new pipeline serves (read your writes)."""
+The writer (``qa/writer.py``) serialises writes (each waits its turn, in order, behind a rebuild or another
+write), applies them to the articles folder and the index, and swaps the app's pipeline; a route answers once
+the new pipeline serves (read your writes)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from api.admin_schemas import DeleteOut, DocumentsIn, JobOut, WriteOut
 from api.auth import require_admin
 from api.schemas import DocumentSummary, ErrorOut
 from index.corpus import Article
-from index.errors import IndexNotBuilt, QAError, UnknownDocument
+from index.errors import IndexNotBuilt, QAError, UnknownDocument, WriteUnavailable
 from qa.jobs import Job, Jobs
 from qa.pipeline import Pipeline
 from qa.writer import Writer, WriteResult
@@ -30,11 +31,12 @@ _AUTH: dict[int | str, dict[str, Any]] = {
 }
 _WRITE: dict[int | str, dict[str, Any]] = {
     **_AUTH,
-    409: {
+    409: {"model": ErrorOut, "description": "the articles folder must be fixed by hand first, or the last article would go"},
+    503: {
         "model": ErrorOut,
-        "description": "another write holds the writer (retry), the articles folder must be fixed, or the last article would go",
+        "description": "no index is loaded; or, with a Retry-After header, QA_WRITE_QUEUE writes already wait their turn; "
+        "or the articles folder or the index cannot be written now (a full disk: the change is finished before the next write)",
     },
-    503: {"model": ErrorOut, "description": "no index is loaded"},
 }
 
 router = APIRouter(tags=["admin"], dependencies=[Depends(require_admin)])
@@ -54,8 +56,11 @@ def start_writer(app: FastAPI) -> None:
 
     try:
         writer = writer_for(settings, serving, publish)
-        writer.start()
-    except (QAError, OSError, ValueError) as exc:  # a broken articles folder or journal: serve, but refuse writes
+        try:
+            writer.start()
+        except WriteUnavailable as exc:  # a journal that cannot be finished yet (a full disk): each write tries again
+            log.error("writes wait: %s", exc)
+    except (QAError, OSError, ValueError) as exc:  # a broken articles folder: serve, but refuse writes
         log.error("writes unavailable: %s", exc)
         app.state.writer_error = f"writes are unavailable: {exc}"
         return
@@ -90,7 +95,13 @@ def _job_out(job: Job) -> JobOut:
 @router.post(
     "/documents",
     response_model=WriteOut,
-    responses={**_WRITE, 422: {"model": ErrorOut, "description": "a bad article (named), or an id twice in the batch; nothing applied"}},
+    responses={
+        **_WRITE,
+        422: {
+            "model": ErrorOut,
+            "description": "a bad article (named: the loader's rules, the length limit, an article the analysis refuses); nothing applied",
+        },
+    },
     summary="Add or replace articles; answers once they are searchable",
 )
 def add_documents(body: DocumentsIn, writer: WriterDep) -> WriteOut:

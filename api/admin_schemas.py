@@ -48,7 +48,8 @@ class DocumentsIn(BaseModel):
     articles: list[ArticleIn] = Field(
         min_length=1,
         max_length=MAX_BATCH,
-        description=f"articles to add or replace, each id once (at most QA_MAX_BATCH_ARTICLES, {MAX_BATCH} by default and at most)",
+        description=f"articles to add or replace (at most QA_MAX_BATCH_ARTICLES, {MAX_BATCH} by default and at most); "
+        "an id given twice is written once, as its last occurrence says",
     )
 
 

@@ -31,6 +31,7 @@ from index.errors import (
     QAError,
     UnknownDocument,
     WriteConflict,
+    WriteUnavailable,
 )
 from index.freshness import FolderCheck
 from qa.jobs import Jobs
@@ -49,6 +50,7 @@ _STATUS: list[tuple[type[QAError], int]] = [
     (IndexIncompatible, 503),
     (ModelUnavailable, 503),
     (Busy, 503),
+    (WriteUnavailable, 503),
 ]
 # FastAPI's answer to a body it cannot decode (not UTF-8, say): turned into the documented 422 that a
 # body with a JSON syntax error already gets.
@@ -193,7 +195,8 @@ def create_app(settings: Settings | None = None, pipeline: Pipeline | None = Non
 
     @app.exception_handler(QAError)
     async def _qa_error(request: Request, exc: QAError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+        retry_after = exc.retry_after if isinstance(exc, Busy | WriteUnavailable) else None
+        headers = None if retry_after is None else {"Retry-After": str(retry_after)}
         content = {"detail": str(exc), "request_id": request_id_of(request)}
         return JSONResponse(status_code=status_for(exc), content=content, headers=headers)
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from index.article_files import recover
+from index.article_files import read_articles
 from index.chunking import ChunkingConfig
-from index.corpus import Article, load_articles
+from index.corpus import Article
 from index.distributed import LOCAL
 from index.errors import ClusterError, QAError
 from index.store import Manifest, build_index, fingerprint, read_manifest, why_stale
@@ -31,15 +31,23 @@ from qa.types import Result
 
 
 def _build(settings: Settings, args: argparse.Namespace) -> int:
-    recover(settings.articles_dir)  # finish an article change a crashed server left half done
-    articles = load_articles(settings.articles_dir)
+    # read under the folder's lock, an article change a crashed server left half done finished first; read again
+    # under the build lock, so that a write a server acknowledged during the analysis is in the build swapped in
+    articles = read_articles(settings.articles_dir)
     chunking = chunking_config(settings)
     if args.ray is not None:
         manifest = _build_on_ray(settings, args, articles, chunking)
     else:
         embedder = load_embedder(settings)
         print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
-        manifest = build_index(articles, embedder, settings.index_dir, chunking, show_progress=sys.stderr.isatty())
+        manifest = build_index(
+            articles,
+            embedder,
+            settings.index_dir,
+            chunking,
+            show_progress=sys.stderr.isatty(),
+            source=functools.partial(read_articles, settings.articles_dir),
+        )
     print(
         f"built {settings.index_dir}: {manifest.articles} articles, {manifest.chunks} chunks, "
         f"{manifest.sentences} sentences, model {manifest.model}, {manifest.build_seconds:.1f} s"
@@ -70,14 +78,14 @@ def _build_on_ray(settings: Settings, args: argparse.Namespace, articles: list[A
         chunking,
         config=config,
         show_progress=sys.stderr.isatty(),
+        source=functools.partial(read_articles, settings.articles_dir),
     )
 
 
 def _sync(settings: Settings) -> int:
     """Bring the index up to the articles folder, embedding only added or changed articles (everything when
     the model, chunking, spaCy, the code's rules or the format changed, or there is no usable index)."""
-    recover(settings.articles_dir)
-    articles = load_articles(settings.articles_dir)
+    articles = read_articles(settings.articles_dir)
     chunking = chunking_config(settings)
     # the fingerprint needs the model's name and version, not its weights: an index up to date costs no model load
     embedder = unloaded_embedder(settings)
@@ -87,7 +95,9 @@ def _sync(settings: Settings) -> int:
         return 0
     print(f"index at {settings.index_dir} is stale ({', '.join(stale)}): updating", file=sys.stderr)
     embedder.load()
-    report = sync_index(settings.index_dir, articles, embedder, chunking, show_progress=sys.stderr.isatty())
+    # the folder read again under the build lock: a write a server acknowledged since is kept, not undone
+    source = functools.partial(read_articles, settings.articles_dir)
+    report = sync_index(settings.index_dir, source, embedder, chunking, show_progress=sys.stderr.isatty())
     m = report.manifest
     how = f"full build ({report.full_build})" if report.full_build else "incremental"
     print(

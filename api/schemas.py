@@ -17,6 +17,10 @@ _YEAR = "([0-9]{3}[1-9]|[0-9]{2}[1-9]0|[0-9][1-9]00|[1-9]000)"
 _LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
 _DAY = "((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
 ISO_DATE = f"^({_YEAR}(-(0[1-9]|1[0-2]))?|{_YEAR}-{_DAY}|{_LEAP_YEAR}-02-29)$"
+# A question needs a character that is not blank: one that ``str.strip`` (``validate_question``) keeps, spelled
+# out, because ``\S`` means something else in each engine: ECMA-262's and Rust's regex leave U+001C-U+001F and
+# U+0085 out of ``\s`` (ECMA-262 puts U+FEFF in), Python's under re.ASCII (schemathesis's reading) knows only ASCII.
+VISIBLE = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 # A document id as the loader makes them (a relative path or a .jsonl "id"): not empty. The bounds keep
 # every schema-valid /ask body under the default body limit (QA_MAX_BODY_BYTES, 1 MiB), even with every
 # character JSON-escaped (6 bytes): 500 ids of 200 characters and a 1,000-character question.
@@ -32,7 +36,7 @@ class AskRequest(BaseModel):
     question: str = Field(
         description="the question: up to 1,000 characters, not only spaces",
         examples=["Combien de puces par mois ?"],
-        json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS, "pattern": r"\S"},
+        json_schema_extra={"minLength": 1, "maxLength": MAX_QUESTION_CHARS, "pattern": VISIBLE},
     )
     top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="number of citations returned")
     mode: Mode | None = Field(None, description="retrieval mode: hybrid, dense or bm25 (default: the configured one)")

@@ -5,14 +5,17 @@
 3. ``--clients`` threads ask the eval questions for ``--duration`` seconds; meanwhile a writer thread, every
    ``--write-every`` seconds, adds an article of its own (``load/w<n>``, a seed article with a revision line),
    replaces the one before, deletes the oldest when more than two are live, and every third cycle asks for
-   a rebuild (waiting for its job), all through the write endpoints (``POST /documents``,
+   a rebuild and runs its next cycle while the rebuild runs (those writes wait their turn behind it), then waits
+   for the job, all through the write endpoints (``POST /documents``,
    ``DELETE /documents/{id}``, ``POST /index/rebuild``); it stands down, saying so, when the service has
    no write endpoints (404/405);
 4. checks every answer: a 200, and verbatim (``text == document.text[start:end]``) from an article that
    existed during the request: a seed article's text is fetched once (``GET /documents/{id}``; the writer
    never touches them), a writer article's is checked against every version the writer had made visible
    while the request ran;
-5. prints requests/s, latency p50/p99 and the failures, and writes a JSON report. Exits 1 on any failure.
+5. prints requests/s, latency p50/p99 and the failures, and writes a JSON report. Exits 1 on any failure. A write
+   the service refused for now (503: its line of writes full, its disk full; 409) is a failure, also counted
+   apart as ``refused``, with the writes sent while a rebuild ran (``during_rebuild``).
 
 Talks to the API over HTTP only (eval never imports ``api``). Bounded by ``--duration``.
 """
@@ -117,7 +120,13 @@ class WriterLog:
     rebuilds: int = 0
     rebuild_seconds: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    refused: int = 0  # writes answered 409 or 503: the service did not take them (a subset of the failures)
+    during_rebuild: int = 0  # writes sent while a rebuild job ran
     skipped: str | None = None
+
+    def failed(self, what: str, response: Any) -> None:
+        self.failures.append(f"{what}: {response.status_code} {response.text[:200]}")
+        self.refused += response.status_code in (409, 503)
 
 
 class SeedTexts:
@@ -222,17 +231,35 @@ def _writer(
                 if response.status_code != 202:
                     log.failures.append(f"POST /index/rebuild: {response.status_code} {response.text[:200]}")
                 else:
-                    job = _wait_for_job(client, response.json()["job_id"], time.monotonic() + 300)
+                    n += 1  # the next cycle's writes go in while the rebuild runs: they wait their turn behind it
+                    job_id = response.json()["job_id"]
+                    running = client.get(f"/index/jobs/{job_id}").json()["status"] in ("queued", "running")
+                    during = threading.Thread(target=_guarded_cycle, args=(client, n, seeds, ledger, log, live, running), name="writer-2")
+                    during.start()
+                    job = _wait_for_job(client, job_id, time.monotonic() + 300)
                     if job["status"] != "done":
                         log.failures.append(f"rebuild job {job['job_id']}: {job['status']} {job.get('error')}")
                     else:
                         log.rebuilds += 1
                         log.rebuild_seconds.append(time.monotonic() - started)
+                    during.join()
             stop.wait(every)
 
 
-def _write_cycle(client: Any, n: int, seeds: list[Article], ledger: Ledger, log: WriterLog, live: list[str]) -> None:
+def _guarded_cycle(client: Any, n: int, seeds: list[Article], ledger: Ledger, log: WriterLog, live: list[str], running: bool) -> None:
+    import httpx
+
+    try:
+        _write_cycle(client, n, seeds, ledger, log, live, during_rebuild=running)
+    except httpx.HTTPError as exc:
+        log.failures.append(f"cycle {n}: {exc!r}")
+
+
+def _write_cycle(
+    client: Any, n: int, seeds: list[Article], ledger: Ledger, log: WriterLog, live: list[str], *, during_rebuild: bool = False
+) -> None:
     """Add one article; replace the one before; delete the oldest when more than two are live."""
+    log.during_rebuild += during_rebuild
     article = _variant(seeds[n % len(seeds)], n)
     version = ledger.begin(article["id"], article["text"])
     started = time.monotonic()
@@ -242,7 +269,7 @@ def _write_cycle(client: Any, n: int, seeds: list[Article], ledger: Ledger, log:
         ledger.acknowledge(version)
         return
     if response.status_code != 200:
-        log.failures.append(f"add {article['id']}: {response.status_code} {response.text[:200]}")
+        log.failed(f"add {article['id']}", response)
         return
     ledger.acknowledge(version)
     log.adds_ms.append((time.monotonic() - started) * 1000.0)
@@ -253,7 +280,7 @@ def _write_cycle(client: Any, n: int, seeds: list[Article], ledger: Ledger, log:
         version = ledger.begin(target, replacement["text"])
         response = client.post("/documents", json={"articles": [replacement]})
         if response.status_code != 200:
-            log.failures.append(f"replace {target}: {response.status_code} {response.text[:200]}")
+            log.failed(f"replace {target}", response)
         else:
             ledger.acknowledge(version)
             log.replaces += 1
@@ -262,7 +289,7 @@ def _write_cycle(client: Any, n: int, seeds: list[Article], ledger: Ledger, log:
         version = ledger.begin(oldest, None)
         response = client.delete(f"/documents/{oldest}")
         if response.status_code != 200:
-            log.failures.append(f"delete {oldest}: {response.status_code} {response.text[:200]}")
+            log.failed(f"delete {oldest}", response)
         else:
             ledger.acknowledge(version)
             log.deletes += 1
@@ -328,6 +355,8 @@ def run_load(
             "deletes": writer_log.deletes,
             "rebuilds": writer_log.rebuilds,
             "rebuild_seconds": [round(s, 1) for s in writer_log.rebuild_seconds],
+            "cycles_during_rebuild": writer_log.during_rebuild,
+            "refused": writer_log.refused,
             "failures": len(writer_log.failures),
             "first_failures": writer_log.failures[:SHOWN_FAILURES],
         },
@@ -347,7 +376,8 @@ def _print(report: dict[str, Any]) -> None:
     elif writes["enabled"]:
         print(
             f"writer: {writes['adds']} adds (p50 {writes['add_p50_ms']} ms), {writes['replaces']} replaces, {writes['deletes']} deletes, "
-            f"{writes['rebuilds']} rebuilds {writes['rebuild_seconds']} s; failures {writes['failures']}"
+            f"{writes['rebuilds']} rebuilds {writes['rebuild_seconds']} s ({writes['cycles_during_rebuild']} cycles during one); "
+            f"refused {writes['refused']}, failures {writes['failures']}"
         )
     for failure in asks["first_failures"] + writes["first_failures"]:
         print(f"  FAIL {failure}")

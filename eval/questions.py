@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.corpus import jsonl_lines
+
 QTYPES = ("who", "what", "when", "where", "how_many", "why", "how")
 
 
@@ -27,7 +29,7 @@ def load_questions(path: Path) -> list[Question]:
     """Read and check a question file; raises ``ValueError`` naming the line."""
     questions: list[Question] = []
     seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(jsonl_lines(path.read_text(encoding="utf-8")), start=1):
         if not line.strip():
             continue
         where = f"{path}: line {number}"

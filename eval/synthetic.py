@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.corpus import Article, load_articles
+from index.corpus import Article, jsonl_lines, load_articles
 
 SYNTHETIC_URL = "synthetic://scale"
 NOTE = (
@@ -48,7 +48,7 @@ def source_pool(piaf: Path, news: Path) -> SourcePool:
     texts: list[str] = []
     sources: list[str] = []
     if piaf.is_file():
-        texts += [json.loads(line)["text"] for line in piaf.read_text(encoding="utf-8").splitlines() if line.strip()]
+        texts += [json.loads(line)["text"] for line in jsonl_lines(piaf.read_text(encoding="utf-8")) if line.strip()]
         sources.append(str(piaf))
     if news.is_dir():
         texts += [a.text for a in load_articles(news)]

@@ -6,8 +6,13 @@ place: the id is defined once. A deleted one loses its file, or its line of a mu
 
 A set of changes is applied as one: it is first written to a journal (``.qa-journal.json``, hidden from the
 loader) flushed to disk, then each file is replaced atomically (temporary file, fsync, rename, fsync of the
-folder), then the journal is removed. A crash part-way leaves the journal: :func:`recover` replays it (every
-change is idempotent), so the folder ends either before the changes (no journal on disk) or after them.
+folder), every file written before any is deleted, then the journal is removed. Once the journal is on disk the
+change is decided: a crash or an I/O error part-way (a full disk) leaves the journal, and it is finished, never
+dropped or written over: :func:`recover` replays it (every change is idempotent), and so does the next
+:func:`apply_changes` before its own change (if it cannot, that change fails too, and nothing of it is written).
+So the folder ends either before the changes (no journal on disk) or after them; until a journal left by an
+I/O error is finished, the folder holds the old articles and maybe some new files beside them (writes come
+before deletes: nothing is lost, though an id replaced from a ``.txt`` may then read as defined twice).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.corpus import Article, _jsonl_articles, article_paths
+from index.corpus import Article, _jsonl_articles, article_paths, jsonl_lines, load_articles
 from index.errors import BadArticle, CorpusError
 from index.store import fsync
 
@@ -31,6 +36,8 @@ _LOCK = ".qa-lock"  # one process changes the folder at a time (a server's write
 _TMP_SUFFIX = ".qa-tmp"
 MAX_ID_CHARS = 200
 _MAX_NAME_BYTES = 200  # a path segment, before ".jsonl": well under the usual 255-byte limit
+# Line separators a JSON string may hold raw but other tools split lines on: written escaped.
+_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,10 @@ def article_line(article: Article) -> str:
         value = getattr(article, key)
         if value is not None:
             record[key] = value
-    return json.dumps(record, ensure_ascii=False)
+    line = json.dumps(record, ensure_ascii=False)
+    for raw, escaped in _SEPARATORS.items():
+        line = line.replace(raw, escaped)  # only inside strings: JSON has no such character elsewhere
+    return line
 
 
 def as_loaded(article: Article) -> Article:
@@ -99,7 +109,7 @@ def locate_articles(folder: Path) -> dict[str, Location]:
         if path.suffix != ".jsonl":
             found[relative.with_suffix("").as_posix()] = Location(relative, None)
             continue
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        for number, line in enumerate(jsonl_lines(path.read_text(encoding="utf-8"))):
             if not line.strip():
                 continue
             try:
@@ -113,7 +123,8 @@ def locate_articles(folder: Path) -> dict[str, Location]:
 
 def plan_changes(folder: Path, upserts: Sequence[Article], deletes: Sequence[str] = ()) -> list[FileChange]:
     """The file changes that leave ``upserts`` (as :func:`as_loaded` checked them) defined once each, and
-    ``deletes`` (ids the folder holds) gone; other articles keep their files and lines."""
+    ``deletes`` (ids the folder holds) gone; other articles keep their files and lines. Every file written
+    comes before every file deleted, so a change cut short by an I/O error loses no article."""
     where = locate_articles(folder)
     lines: dict[Path, list[str | None]] = {}  # .jsonl files being edited: their lines, None where one goes
     changes: dict[Path, str | None] = {}
@@ -121,7 +132,7 @@ def plan_changes(folder: Path, upserts: Sequence[Article], deletes: Sequence[str
     def edit(location: Location, line: str | None) -> None:
         assert location.line is not None
         if location.path not in lines:
-            lines[location.path] = list((folder / location.path).read_text(encoding="utf-8").splitlines())
+            lines[location.path] = list(jsonl_lines((folder / location.path).read_text(encoding="utf-8")))
         lines[location.path][location.line] = line
 
     for doc_id in deletes:
@@ -141,7 +152,8 @@ def plan_changes(folder: Path, upserts: Sequence[Article], deletes: Sequence[str
     for path, content in lines.items():
         kept = [line for line in content if line is not None]
         changes[path] = "\n".join(kept) + "\n" if any(line.strip() for line in kept) else None
-    return [FileChange(path, content) for path, content in changes.items()]
+    writes = [FileChange(path, content) for path, content in changes.items() if content is not None]
+    return writes + [FileChange(path, None) for path, content in changes.items() if content is None]
 
 
 def _new_file(folder: Path, doc_id: str, taken: dict[Path, str | None]) -> Path:
@@ -157,6 +169,7 @@ def apply_changes(folder: Path, changes: Sequence[FileChange]) -> None:
         return
     journal = [{"path": change.path.as_posix(), "content": change.content} for change in changes]
     with _folder_lock(folder):
+        _finish_journal(folder)  # a change left by an I/O error or a crash goes first; raises if it still cannot
         _write_atomic(folder / JOURNAL, json.dumps({"changes": journal}, ensure_ascii=False))
         _replay(folder, changes)
         (folder / JOURNAL).unlink()
@@ -164,27 +177,57 @@ def apply_changes(folder: Path, changes: Sequence[FileChange]) -> None:
 
 
 def recover(folder: Path) -> bool:
-    """Finish the changes a crash interrupted (a journal left in ``folder``), and remove temporary files;
-    true when there was a journal to replay."""
+    """Finish the changes a crash or an I/O error interrupted (a journal left in ``folder``), and remove
+    temporary files; true when there was a journal to replay. Raises ``OSError`` when it still cannot (the
+    journal stays for the next try)."""
     if not folder.is_dir() or not ((folder / JOURNAL).exists() or any(folder.rglob(f".*{_TMP_SUFFIX}"))):
         return False  # nothing to do (and nothing written: a read-only folder is fine)
     with _folder_lock(folder):
-        for tmp in folder.rglob(f".*{_TMP_SUFFIX}"):
-            tmp.unlink(missing_ok=True)
-        path = folder / JOURNAL
-        if not path.is_file():
-            return False
-        data = json.loads(path.read_text(encoding="utf-8"))  # written whole by a rename: never truncated
-        _replay(folder, [FileChange(Path(c["path"]), c["content"]) for c in data["changes"]])
-        path.unlink()
-        fsync(folder)
-        return True
+        _remove_temporary_files(folder)
+        return _finish_journal(folder)
+
+
+def read_articles(folder: Path) -> list[Article]:
+    """The folder's articles as the last change left them: a change left half done is finished first, and
+    the folder is read under its lock (shared), so that no change runs while it is read."""
+    recover(folder)
+    with _folder_lock(folder, shared=True):
+        return load_articles(folder)
+
+
+def _finish_journal(folder: Path) -> bool:
+    """Replay and remove the journal in ``folder``, if any (the caller holds the folder lock)."""
+    path = folder / JOURNAL
+    if not path.is_file():
+        return False
+    data = json.loads(path.read_text(encoding="utf-8"))  # written whole by a rename: never truncated
+    _remove_temporary_files(folder)
+    _replay(folder, [FileChange(Path(c["path"]), c["content"]) for c in data["changes"]])
+    path.unlink()
+    fsync(folder)
+    return True
+
+
+def _remove_temporary_files(folder: Path) -> None:
+    for tmp in folder.rglob(f".*{_TMP_SUFFIX}"):
+        tmp.unlink(missing_ok=True)
 
 
 @contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
-    with (folder / _LOCK).open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def _folder_lock(folder: Path, *, shared: bool = False) -> Iterator[None]:
+    """One process changes the folder at a time (exclusive); readers hold it shared. A reader that cannot
+    open the lock file (a read-only folder, which nobody of ours writes) reads without it."""
+    try:
+        handle = (folder / _LOCK).open("a")
+    except OSError:
+        if not shared:
+            raise
+        handle = None
+    if handle is None:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -215,9 +258,13 @@ def _make_dirs(folder: Path, directory: Path) -> None:
 
 def _write_atomic(path: Path, content: str) -> None:
     tmp = path.with_name(f".{path.name}{_TMP_SUFFIX}")
-    with tmp.open("w", encoding="utf-8") as out:
-        out.write(content)
-        out.flush()
-        os.fsync(out.fileno())
-    tmp.replace(path)
+    try:
+        with tmp.open("w", encoding="utf-8") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk: the partial copy goes, the target is untouched
+        raise
     fsync(path.parent)

@@ -95,9 +95,17 @@ def _optional_str(value: object, what: str, where: str) -> str | None:
     return value.strip() or None
 
 
+def jsonl_lines(text: str) -> list[str]:
+    """The lines of a ``.jsonl`` file's text, split on ``\\n`` only (``\\r\\n`` leaves a ``\\r`` that JSON reads as blank
+    space): ``str.splitlines`` also splits on U+2028, U+2029, U+0085 and other separators that a JSON string may
+    hold raw. A final newline ends the last line and opens none."""
+    lines = text.split("\n")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
 def _jsonl_articles(path: Path, text: str) -> list[Article]:
     articles = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(jsonl_lines(text), start=1):
         if not line.strip():
             continue
         where = f"{path}: line {number}"

@@ -41,7 +41,18 @@ from index.chunking import Chunker, ChunkingConfig
 from index.corpus import Article
 from index.embedding import Embedder
 from index.errors import ClusterError
-from index.store import SPACY_MODEL, BuildParts, Fingerprint, Manifest, analyse_articles, build_lock, concat_parts, fingerprint, write_build
+from index.store import (
+    SPACY_MODEL,
+    BuildParts,
+    Fingerprint,
+    Manifest,
+    analyse_articles,
+    build_lock,
+    concat_parts,
+    fingerprint,
+    refresh_parts,
+    write_build,
+)
 
 LOCAL = "local"  # the address that starts a Ray of our own on this machine (Ray's own name for it)
 _CONNECT_TIMEOUT_S = 5.0
@@ -92,11 +103,14 @@ def build_index_on_ray(
     spacy_model: str = SPACY_MODEL,
     config: RayConfig | None = None,
     show_progress: bool = False,
+    source: Callable[[], Sequence[Article]] | None = None,
 ) -> Manifest:
     """Analyse ``articles`` on Ray and persist them under ``root`` as :func:`index.store.build_index` would.
 
     ``make_embedder`` (picklable: it runs in each actor) returns a loaded embedder; ``built_with`` is the
-    fingerprint a local build would record, which every actor must agree with."""
+    fingerprint a local build would record, which every actor must agree with. ``source`` as for
+    :func:`index.store.build_index`: the articles that changed while Ray analysed are analysed here, under the
+    build lock (this process then loads the models, which it otherwise never does)."""
     if not articles:
         raise ValueError("cannot build an index of no articles")
     config = config or RayConfig()
@@ -115,9 +129,19 @@ def build_index_on_ray(
         timing = {"ray_start": ray_started, "ray_analyse": ray_seconds, "assemble": round(time.perf_counter() - assembling, 3)}
         parts = replace(parts, stage_seconds={**parts.stage_seconds, **timing})
         with build_lock(root):
+            if source is not None:
+                now = list(source())
+                if not now:
+                    raise ValueError("cannot build an index of no articles")
+                parts = refresh_parts(parts, now, lambda missing: _analyse_here(missing, make_embedder, chunking, spacy_model))
             return write_build(root, parts, built_with, started)
     finally:
         shutil.rmtree(shards, ignore_errors=True)
+
+
+def _analyse_here(articles: list[Article], make_embedder: Callable[[], Embedder], chunking: ChunkingConfig, spacy_model: str) -> BuildParts:
+    log.warning("%d article(s) changed during the Ray build: analysing them here", len(articles))
+    return analyse_articles(articles, make_embedder(), Chunker(chunking), Annotator(spacy_model))
 
 
 @contextmanager

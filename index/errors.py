@@ -46,3 +46,12 @@ class WriteConflict(QAError):
 
 class ClusterError(QAError):
     """A distributed build cannot run: no Ray cluster at the address, Ray not installed, or its workers failed."""
+
+
+class WriteUnavailable(QAError):
+    """A write cannot run now for a reason that passes: the line of writes waiting for the writer is full, or
+    the articles folder or the index cannot be written (a full disk). ``retry_after``: seconds to wait, when known."""
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

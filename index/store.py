@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -38,7 +38,7 @@ import numpy as np
 
 from index.annotate import Annotator, SpanTuple
 from index.chunking import Chunk, Chunker, ChunkingConfig
-from index.corpus import Article
+from index.corpus import Article, same_article
 from index.dense import DenseConfig, build_dense, load_dense, save_dense
 from index.embedding import Embedder
 from index.errors import IndexIncompatible, IndexNotBuilt
@@ -301,6 +301,41 @@ def concat_parts(shards: Sequence[BuildParts]) -> BuildParts:
     return BuildParts(**values)
 
 
+def select_parts(parts: BuildParts, doc_ids: Sequence[str]) -> BuildParts:
+    """The parts of the articles ``doc_ids`` (each held once by ``parts``), in that order; stage seconds kept."""
+    articles = {a.doc_id: a for a in parts.articles}
+    chunk_rows, sentence_rows = _rows_of(c.doc_id for c in parts.chunks), _rows_of(s.doc_id for s in parts.sentences)
+    chunks = [row for doc_id in doc_ids for row in chunk_rows.get(doc_id, [])]
+    sentences = [row for doc_id in doc_ids for row in sentence_rows.get(doc_id, [])]
+    return BuildParts(
+        [articles[doc_id] for doc_id in doc_ids],
+        [parts.chunks[row] for row in chunks],
+        [parts.sentences[row] for row in sentences],
+        [parts.spans[row] for row in sentences],
+        parts.chunk_vectors[np.asarray(chunks, dtype=np.int64)],
+        dict(parts.stage_seconds),
+    )
+
+
+def refresh_parts(parts: BuildParts, articles: Sequence[Article], analyse: Callable[[list[Article]], BuildParts]) -> BuildParts:
+    """The parts of ``articles``, in their order: the rows of ``parts`` for the articles it holds as they are,
+    ``analyse`` of the others (added or changed since ``parts`` was analysed)."""
+    held = {a.doc_id: a for a in parts.articles}
+    kept = [a.doc_id for a in articles if a.doc_id in held and same_article(a, held[a.doc_id])]
+    missing = [a for a in articles if a.doc_id not in held or not same_article(a, held[a.doc_id])]
+    if not missing and kept == [a.doc_id for a in parts.articles]:
+        return parts
+    combined = concat_parts([select_parts(parts, kept), analyse(missing)]) if missing else parts
+    return select_parts(combined, [a.doc_id for a in articles])
+
+
+def _rows_of(doc_ids: Iterator[str]) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = {}
+    for row, doc_id in enumerate(doc_ids):
+        rows.setdefault(doc_id, []).append(row)
+    return rows
+
+
 class _Stages:
     """Wall-clock seconds per named stage."""
 
@@ -360,8 +395,14 @@ def build_index(
     annotator: Annotator | None = None,
     show_progress: bool = False,
     dense: DenseConfig | None = None,
+    source: Callable[[], Sequence[Article]] | None = None,
 ) -> Manifest:
-    """Chunk, embed and persist ``articles`` under ``root``, then make it current."""
+    """Chunk, embed and persist ``articles`` under ``root``, then make it current.
+
+    The analysis runs outside :func:`build_lock` (writers of other builds need not wait for it). With ``source``
+    (the articles where they live, read again: the folder under its lock), the build holds what ``source`` holds
+    once the lock is taken: the articles that changed meanwhile (a write another process acknowledged) are
+    analysed then, the others reused, so a long build never swaps in an index without a write made during it."""
     if not articles:
         raise ValueError("cannot build an index of no articles")
     started = time.perf_counter()
@@ -369,6 +410,11 @@ def build_index(
     annotator = annotator or Annotator()
     parts = analyse_articles(articles, embedder, chunker, annotator, show_progress=show_progress)
     with build_lock(root):
+        if source is not None:
+            now = list(source())
+            if not now:
+                raise ValueError("cannot build an index of no articles")
+            parts = refresh_parts(parts, now, lambda missing: analyse_articles(missing, embedder, chunker, annotator))
         return write_build(root, parts, fingerprint(embedder, chunker.config, annotator.model), started, dense=dense)
 
 

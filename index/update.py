@@ -34,6 +34,7 @@ from index.store import (
     fingerprint,
     load_build,
     read_build_manifest,
+    refresh_parts,
     using_current,
     write_build,
 )
@@ -60,15 +61,22 @@ class SyncReport:
 
 def sync_index(
     root: Path,
-    articles: Sequence[Article],
+    articles: Sequence[Article] | Callable[[], Sequence[Article]],
     embedder: Embedder,
     chunking: ChunkingConfig | None = None,
     *,
     annotator: Annotator | None = None,
     show_progress: bool = False,
+    analysed: BuildParts | None = None,
 ) -> SyncReport:
-    """Make the index under ``root`` hold exactly ``articles``, embedding only what the current build lacks."""
-    return _update(root, lambda _: list(articles), embedder, chunking, annotator, show_progress)
+    """Make the index under ``root`` hold exactly ``articles``, embedding only what the current build lacks.
+
+    ``articles`` may be a function that reads them (the folder, under its lock): it is called under the build
+    lock, so that what is written is what the folder holds then, whatever another process wrote meanwhile.
+    ``analysed``: parts already analysed (a writer analyses new articles before it changes the folder); the
+    articles they hold as they are are not analysed again."""
+    read = articles if callable(articles) else lambda: articles
+    return _update(root, lambda _: list(read()), embedder, chunking, annotator, show_progress, analysed)
 
 
 def update_index(
@@ -104,6 +112,7 @@ def _update(
     chunking: ChunkingConfig | None,
     annotator: Annotator | None,
     show_progress: bool,
+    analysed: BuildParts | None = None,
 ) -> SyncReport:
     started = time.perf_counter()
     chunker = Chunker(chunking)
@@ -124,11 +133,17 @@ def _update(
         if why_full is None and base is not None and not (added or replaced or removed):
             return SyncReport(base.manifest, (), (), (), len(wanted), 0, None, False, round(time.perf_counter() - started, 3))
         changed = set(added) | set(replaced)
+
+        def analyse(some: list[Article]) -> BuildParts:
+            if analysed is None:
+                return analyse_articles(some, embedder, chunker, annotator, show_progress=show_progress)
+            return refresh_parts(analysed, some, lambda missing: analyse_articles(missing, embedder, chunker, annotator))
+
         if why_full is not None or base is None:
-            parts = analyse_articles(wanted, embedder, chunker, annotator, show_progress=show_progress)
+            parts = analyse(wanted)
             embedded = len(parts.chunks)
         else:
-            fresh = analyse_articles([a for a in wanted if a.doc_id in changed], embedder, chunker, annotator, show_progress=show_progress)
+            fresh = analyse([a for a in wanted if a.doc_id in changed])
             parts = _merge(wanted, base, fresh)
             embedded = len(fresh.chunks)
         manifest = write_build(root, parts, expected, started)

@@ -99,7 +99,7 @@ def writer_for(settings: Settings, serving: Pipeline, publish: Callable[[Pipelin
 
     config = WriterConfig(
         chunking_config(settings),
-        wait_seconds=settings.write_wait_seconds,
+        max_waiting=settings.write_queue,
         max_batch=settings.max_batch_articles,
         max_article_chars=settings.max_article_chars,
     )

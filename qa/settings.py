@@ -16,6 +16,7 @@ from index.embedding import PassageBackend, QueryBackend
 from index.models import DEFAULT_MODEL
 from qa.readers.span.runtime import Backend
 from qa.retrieval import Mode
+from qa.writer import MAX_ARTICLE_CHARS
 
 
 class Settings(BaseSettings):
@@ -64,8 +65,20 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(None, description="bearer token of the write endpoints (unset: they answer 403)")
     read_token: SecretStr | None = Field(None, description="bearer token /ask and /documents require (unset: they are open)")
     max_batch_articles: int = Field(100, ge=1, le=100, description="most articles one POST /documents may carry (at most 100)")
-    max_article_chars: int = Field(1_000_000, ge=1, description="longest article text POST /documents accepts, in characters")
-    write_wait_seconds: float = Field(5.0, ge=0.0, le=600.0, description="how long a write waits for the one before it, then 409")
+    max_article_chars: int = Field(
+        100_000,
+        ge=1,
+        le=MAX_ARTICLE_CHARS,
+        description="longest article text POST /documents accepts, in characters of the text as indexed (after NFC normalisation); "
+        "at most half of what spaCy takes, which needs about 1 GB per 100,000 characters",
+    )
+    write_queue: int = Field(
+        16,
+        ge=0,
+        le=256,
+        description="writes (POST / DELETE /documents) that may wait their turn behind a rebuild or another write, served in "
+        "the order they came; beyond that a write answers 503 with Retry-After",
+    )
     host: str = Field("127.0.0.1", description="address `qa serve` binds")
     port: int = Field(8000, ge=1, le=65535, description="port `qa serve` binds")
     max_body_bytes: int = Field(

@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.corpus import jsonl_lines
+
 PIAF_DIR = Path("../shared/datasets/piaf-v1.1-train")
 NEWS_DIR = Path("data/train/news")
 ENGLISH_DIR = Path("../shared/datasets/english-qa")
@@ -94,7 +96,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, object]]:
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in jsonl_lines(path.read_text(encoding="utf-8")):
         if line.strip():
             yield json.loads(line)
 

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.corpus import jsonl_lines
+
 NEWS_DIR = Path("data/train/news")
 TYPES = ("who", "what", "when", "where", "how_many", "why", "how")
 MIN_UNANSWERABLE = 0.20
@@ -136,7 +138,7 @@ def _restates(answer: str, question: str) -> bool:
 
 def read_rows(paths: Iterable[Path]) -> Iterator[tuple[str, object]]:
     for path in paths:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(jsonl_lines(path.read_text(encoding="utf-8")), start=1):
             if not line.strip():
                 continue
             where = f"{path.name}:{n}"

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import uvicorn
 
 from api import cli
 from eval import run as eval_run
-from index.store import FORMAT_VERSION, Index
+from index import store
+from index.article_files import apply_changes, as_loaded, plan_changes
+from index.chunking import ChunkingConfig
+from index.corpus import Article, load_articles
+from index.store import FORMAT_VERSION, Index, corpus_hash, read_manifest
+from index.update import sync_index
 from qa.pipeline import Pipeline
 from qa.readers.evidence.reader import ReaderConfig, SentenceReader
 from qa.settings import Settings
@@ -95,6 +101,57 @@ def test_index_build_sync_and_status(
     assert cli.main(["index", "status"]) == 0
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["articles"] == 3 and manifest["model"] == fake_model.name and manifest["format_version"] == FORMAT_VERSION
+
+
+DELTA = Article("delta", "Un article écrit par le serveur\nLa mairie de Lyon ouvre une piscine en juin.")
+
+
+def server_write(articles_dir: Path, index_dir: Path) -> None:
+    """What a serving process does for ``POST /documents`` before it answers 200: the folder, then the index."""
+    apply_changes(articles_dir, plan_changes(articles_dir, [as_loaded(DELTA)]))
+    sync_index(index_dir, load_articles(articles_dir), FakeEmbedder(), ChunkingConfig(400, 80))
+
+
+def test_index_build_keeps_a_write_acknowledged_during_its_analysis(
+    fake_model: FakeEmbedder, env: Path, articles_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21, item 5: a write the server acknowledged while `qa index build` analysed the articles is in the
+    build the command swaps in (it compares the folder with what it analysed, under the build lock)."""
+    real, writes = store.analyse_articles, []
+
+    def analyse_then_write(*args: Any, **kwargs: Any) -> store.BuildParts:
+        parts = real(*args, **kwargs)
+        if not writes:
+            writes.append(1)
+            server_write(articles_dir, env)  # acknowledged after the command read the folder, before it writes
+            assert "delta" in read_manifest_articles(env)
+        return parts
+
+    monkeypatch.setattr(store, "analyse_articles", analyse_then_write)
+    assert cli.main(["index", "build"]) == 0 and writes
+    assert "delta" in read_manifest_articles(env)
+    assert read_manifest(env).corpus_hash == corpus_hash(load_articles(articles_dir))
+
+
+def test_index_sync_keeps_a_write_acknowledged_while_it_compared(
+    fake_model: FakeEmbedder, env: Path, articles_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli.main(["index", "build"]) == 0
+    (articles_dir / "gamma.txt").write_text("Sam Altman en Corée\nIl a visité une autre usine.", encoding="utf-8")
+    real = cli.why_stale
+
+    def write_then_compare(*args: Any, **kwargs: Any) -> list[str]:
+        server_write(articles_dir, env)  # acknowledged after the command read the folder
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "why_stale", write_then_compare)
+    assert cli.main(["index", "sync"]) == 0
+    assert "delta" in read_manifest_articles(env)
+    assert read_manifest(env).corpus_hash == corpus_hash(load_articles(articles_dir))
+
+
+def read_manifest_articles(index_dir: Path) -> set[str]:
+    return set(store.load_index(index_dir).articles.doc_ids)
 
 
 def test_ask_prints_the_answer_and_sources(pipeline: Pipeline, capsys: pytest.CaptureFixture[str]) -> None:

@@ -40,9 +40,13 @@ AUTH_VARIANTS: dict[str, dict[str, str]] = {
     "anonymous": {},
     "admin": {"Authorization": f"Bearer {ADMIN_TOKEN}"},
 }
-# A schema-violating body over the body limit is refused with 413: a refusal too.
+# A schema-violating body over the body limit is refused with 413: a refusal too. A write waits its turn behind
+# the rebuilds the generated requests start (it is never refused for it): the read timeout leaves room for that
+# on a busy machine.
 CONFIG = SchemathesisConfig.from_str(
     """
+request-timeout = 120
+
 [checks.negative_data_rejection]
 expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
 """
@@ -80,15 +84,13 @@ def _inverted_date_range(case: Case) -> bool:
 
 
 def _unfit_batch(case: Case) -> bool:
-    """The rules of ``POST /documents`` the schema states in words only: an id twice in one batch (a rule
-    across items), and an id that cannot name a file (Unicode categories, path parts: ``check_doc_id``, the
-    folder's own rule, is the oracle)."""
+    """The rule of ``POST /documents`` the schema states in words only: an id that cannot name a file (Unicode
+    categories, path parts: ``check_doc_id``, the folder's own rule, is the oracle). An id twice in one batch is
+    accepted (the last one wins), so schema-valid batches holding one are checked like any other."""
     articles = case.body.get("articles") if isinstance(case.body, dict) else None
     if not isinstance(articles, list):
         return False
     ids = [str(a.get("id")) for a in articles if isinstance(a, dict)]
-    if len(ids) != len(set(ids)):
-        return True
     for doc_id in ids:
         try:
             check_doc_id(doc_id)

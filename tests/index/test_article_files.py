@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import errno
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from index import article_files
 from index.article_files import (
     JOURNAL,
     FileChange,
@@ -149,3 +153,68 @@ def test_recover_leaves_a_clean_folder_untouched(mixed: Path) -> None:
     assert not recover(mixed)
     assert sorted(p.name for p in mixed.rglob("*")) == before  # not even a lock file: read-only folders work
     assert not recover(mixed / "missing")
+
+
+# -- a failed write (issue 21, item 1) ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def disk_full(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """While ``full[0]`` is true, writing any ``.jsonl`` file fails with ENOSPC half-way through its temporary file."""
+    full = [True]
+    real = article_files._write_atomic
+
+    def write(path: Path, content: str) -> None:
+        if full[0] and path.suffix == ".jsonl":
+            path.with_name(f".{path.name}.qa-tmp").write_text(content[: len(content) // 2], encoding="utf-8")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(path, content)
+
+    monkeypatch.setattr(article_files, "_write_atomic", write)
+    yield full
+
+
+def test_a_failed_write_deletes_nothing(mixed: Path, disk_full: list[bool]) -> None:
+    """Replacing a .txt article writes its .jsonl before deleting the .txt: the failed write leaves the article."""
+    before = {a.doc_id: a for a in load_articles(mixed)}
+    with pytest.raises(OSError, match="No space left"):
+        apply_changes(mixed, plan_changes(mixed, [as_loaded(Article("alpha", "Remplacé."))]))
+    assert (mixed / "alpha.txt").is_file()
+    assert {a.doc_id: a for a in load_articles(mixed)} == before  # the folder still reads as before
+
+
+def test_the_next_write_replays_a_journal_left_by_a_failed_one(mixed: Path, disk_full: list[bool]) -> None:
+    with pytest.raises(OSError):
+        apply_changes(mixed, plan_changes(mixed, [as_loaded(Article("alpha", "Remplacé."))]))
+    assert (mixed / JOURNAL).is_file()
+    with pytest.raises(OSError):  # still full: the old journal cannot be finished, so the new change is not started
+        apply_changes(mixed, plan_changes(mixed, [as_loaded(Article("epsilon", "Nouveau."))]))
+    assert "Remplacé" in (mixed / JOURNAL).read_text(encoding="utf-8")  # never written over
+    assert "epsilon" not in {a.doc_id for a in load_articles(mixed)}
+    disk_full[0] = False
+    loaded = write(mixed, plan_changes(mixed, [as_loaded(Article("epsilon", "Nouveau."))]))
+    assert loaded["alpha"].text == "Remplacé." and loaded["epsilon"].text == "Nouveau."  # the first change, then the second
+    assert not (mixed / "alpha.txt").exists() and not list(mixed.rglob(".*.qa-tmp"))
+
+
+# -- line separators inside an article (issue 21, item 7) --------------------------------------------------------
+
+SEPARATORS = "Un\u2028deux\u2029trois\x85quatre"
+
+
+def test_a_jsonl_article_may_hold_unicode_line_separators(mixed: Path) -> None:
+    line = json.dumps({"id": "sep", "text": SEPARATORS}, ensure_ascii=False)  # raw, as a hand-made file has them
+    (mixed / "lot" / "batch.jsonl").write_text((mixed / "lot" / "batch.jsonl").read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    loaded = {a.doc_id: a for a in load_articles(mixed)}
+    assert loaded["sep"].text == SEPARATORS
+    assert locate_articles(mixed)["sep"] == article_files.Location(Path("lot/batch.jsonl"), 3)
+    loaded = write(mixed, plan_changes(mixed, [as_loaded(Article("lot-2", "Remplacé."))], ["lot-1"]))
+    assert loaded["sep"].text == SEPARATORS and loaded["lot-2"].text == "Remplacé." and "lot-1" not in loaded
+
+
+def test_an_article_with_line_separators_is_written_and_read_back(mixed: Path) -> None:
+    new = as_loaded(Article("sep", SEPARATORS))
+    assert new.text == SEPARATORS
+    loaded = write(mixed, plan_changes(mixed, [new]))
+    assert loaded["sep"].text == SEPARATORS
+    assert (mixed / "sep.jsonl").read_text(encoding="utf-8").count("\n") == 1
