@@ -27,6 +27,7 @@ import os
 import shutil
 import sys
 import time
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -381,8 +382,9 @@ def write_docx(story: Story, path: Path, *, table: Sequence[Sequence[str]] = ())
     props.title = story.title
     if story.author:
         props.author = story.author
-    if story.date:
-        props.created = datetime.strptime(story.date, "%Y-%m-%d").replace(hour=7)
+    stamp = datetime.strptime(story.date or "2026-01-01", "%Y-%m-%d").replace(hour=7)
+    props.created = props.modified = stamp
+    props.last_modified_by = story.author or ""
     doc.add_heading(story.title, level=0)
     if story.lead:
         doc.add_paragraph(story.lead, style="Intense Quote")
@@ -395,7 +397,18 @@ def write_docx(story: Story, path: Path, *, table: Sequence[Sequence[str]] = ())
             for r, row in enumerate(table):
                 for c, cell in enumerate(row):
                     grid.cell(r, c).text = cell
-    doc.save(str(path))
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    _fixed_zip(buffer.getvalue(), path)
+
+
+def _fixed_zip(data: bytes, path: Path) -> None:
+    """Write the zip ``data`` to ``path`` with every entry dated 1980-01-01: the same file every time."""
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            out.writestr(entry, source.read(info.filename))
 
 
 # ---- the held-out articles in every format, and what comes back ----

@@ -19,26 +19,30 @@ import os
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.corpus import Article, _jsonl_articles, article_paths
-from index.errors import BadArticle, CorpusError
+from index.converters.feed import FeedConverter
+from index.corpus import Article, _jsonl_articles, article_paths, read_article_file
+from index.errors import BadArticle, CorpusError, WriteConflict
 from index.store import fsync
 
 JOURNAL = ".qa-journal.json"
 _LOCK = ".qa-lock"  # one process changes the folder at a time (a server's writer, `qa index sync`)
 _TMP_SUFFIX = ".qa-tmp"
 MAX_ID_CHARS = 200
+FEED_SUFFIXES = FeedConverter.suffixes  # files of several articles that are no .jsonl
 _MAX_NAME_BYTES = 200  # a path segment, before ".jsonl": well under the usual 255-byte limit
 
 
 @dataclass(frozen=True)
 class Location:
-    """Where an article is defined: its file (relative to the folder) and, in a ``.jsonl``, its line (0-based)."""
+    """Where an article is defined: its file (relative to the folder) and, in a ``.jsonl``, its line (0-based).
+    ``shared``: the file defines other articles too and is no ``.jsonl`` (a feed): it is not edited per article."""
 
     path: Path
     line: int | None
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,12 +74,15 @@ def check_doc_id(doc_id: str) -> str:
 
 
 def article_line(article: Article) -> str:
-    """The article as a ``.jsonl`` line (no newline): ``id``, ``text`` and the metadata it has."""
-    record: dict[str, str] = {"id": article.doc_id, "text": article.text}
-    for key in ("title", "date", "url"):
+    """The article as a ``.jsonl`` line (no newline): ``id``, ``text`` and the metadata it has (a converted
+    file's format and name, author, site name, and whether a feed gave only its summary, included)."""
+    record: dict[str, str | bool] = {"id": article.doc_id, "text": article.text}
+    for key in ("title", "date", "url", "author", "site_name", "format", "file_name"):
         value = getattr(article, key)
-        if value is not None:
+        if value is not None and not (key == "format" and value == "jsonl"):
             record[key] = value
+    if article.summary_only:
+        record["summary_only"] = True
     return json.dumps(record, ensure_ascii=False)
 
 
@@ -85,7 +92,7 @@ def as_loaded(article: Article) -> Article:
     doc_id = check_doc_id(article.doc_id)
     where = Path(f"{doc_id}.jsonl")
     try:
-        [loaded] = _jsonl_articles(where, article_line(Article(doc_id, article.text, article.title, article.date, article.url)))
+        [loaded] = _jsonl_articles(where, article_line(replace(article, doc_id=doc_id)))
     except CorpusError as exc:
         raise BadArticle(f"article {doc_id!r}: {str(exc).removeprefix(f'{where}: line 1: ')}") from None
     return loaded
@@ -96,6 +103,12 @@ def locate_articles(folder: Path) -> dict[str, Location]:
     found: dict[str, Location] = {}
     for path in article_paths(folder) if folder.is_dir() else []:
         relative = path.relative_to(folder)
+        if path.suffix.lower() in FEED_SUFFIXES:
+            try:
+                found |= {a.doc_id: Location(relative, None, shared=True) for a in read_article_file(path, folder)}
+            except CorpusError:
+                pass  # scan_articles reports it
+            continue
         if path.suffix != ".jsonl":
             found[relative.with_suffix("").as_posix()] = Location(relative, None)
             continue
@@ -126,12 +139,16 @@ def plan_changes(folder: Path, upserts: Sequence[Article], deletes: Sequence[str
 
     for doc_id in deletes:
         gone = where[doc_id]
+        if gone.shared:
+            raise WriteConflict(f"article {doc_id!r} is an item of the feed file {gone.path}: change or remove that file instead")
         if gone.line is None:
             changes[gone.path] = None
         else:
             edit(gone, None)
     for article in upserts:
         location = where.get(article.doc_id)
+        if location is not None and location.shared:
+            raise BadArticle(f"article {article.doc_id!r} is an item of the feed file {location.path}: send the feed again instead")
         if location is not None and location.line is not None:
             edit(location, article_line(article))
             continue

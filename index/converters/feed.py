@@ -3,7 +3,7 @@
 An item's text is its full content (RSS ``content:encoded``, Atom ``<content>``) through the html converter's
 main-text extraction, its headline first; an item that carries only a summary (RSS ``<description>``, Atom
 ``<summary>``) is indexed as that summary and marked ``summary_only``. Its title, publication date (else its
-update date), link (the article's URL) and author come from the item, the site name from the feed's title.
+update date, in the publisher's time zone), link (the article's URL) and author come from the item, the site name from the feed's title.
 An item with no text at all is left out.
 
 **Ids.** An item is named under the feed's own id (its path without extension):
@@ -20,6 +20,8 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import replace
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,8 +50,21 @@ def item_key(entry: Any, number: int) -> str:
 
 
 def _date(entry: Any) -> str | None:
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    """The item's publication (else update) date as its feed wrote it, in the publisher's time zone."""
+    raw = str(entry.get("published") or entry.get("updated") or "").strip()
+    for parse in (lambda v: datetime.fromisoformat(v.replace("Z", "+00:00")), parsedate_to_datetime):
+        try:
+            return parse(raw).date().isoformat()
+        except (ValueError, TypeError, IndexError):
+            continue
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")  # feedparser's, in UTC
     return f"{parsed.tm_year:04d}-{parsed.tm_mon:02d}-{parsed.tm_mday:02d}" if parsed else None
+
+
+def _author(entry: Any) -> str | None:
+    """The item's author: the name of ``email (Name)`` when RSS gives both."""
+    detail = entry.get("author_detail") or {}
+    return _clean(detail.get("name")) or _clean(entry.get("author"))
 
 
 def _as_text(detail: Any) -> str:
@@ -111,7 +126,7 @@ class FeedConverter:
             title=title,
             date=_date(entry),
             url=_clean(entry.get("link")),
-            author=_clean(entry.get("author")),
+            author=_author(entry),
             site_name=site,
             summary_only=summary_only,
             item=item_key(entry, number),
