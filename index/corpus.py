@@ -206,9 +206,9 @@ def scan_articles(folder: Path) -> Scan:
     return Scan(sorted(articles, key=lambda a: a.doc_id), skipped)
 
 
-def skipped_lines(skipped: list[Skipped]) -> str:
+def skipped_lines(skipped: list[Skipped], indent: str = "  ") -> str:
     """The skipped files, one ``path: reason`` a line."""
-    return "\n".join(f"  {s.file}: {s.reason}" for s in skipped)
+    return "\n".join(f"{indent}{s.file}: {s.reason}" for s in skipped)
 
 
 def load_articles(folder: Path) -> list[Article]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from index.annotate import Annotator
 from index.article_files import apply_changes, as_loaded, plan_changes, recover
 from index.chunking import ChunkingConfig
-from index.corpus import Article, load_articles, same_article
+from index.corpus import Article, same_article, scan_articles
 from index.embedding import Embedder
 from index.errors import BadArticle, CorpusError, UnknownDocument, WriteConflict
 from index.store import Index, Manifest, build_index, fingerprint, load_index, why_stale
@@ -166,8 +166,8 @@ class Writer:
         return batch
 
     def _articles(self) -> list[Article]:
-        try:
-            return load_articles(self.articles_dir)
+        try:  # a file that cannot be read is skipped, as `qa index sync` skips it (/health lists it)
+            return scan_articles(self.articles_dir).articles
         except CorpusError as exc:
             raise WriteConflict(f"the articles folder must be fixed before a write: {exc}") from exc
 
