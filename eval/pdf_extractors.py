@@ -50,7 +50,8 @@ def pdfminer_text(data: bytes) -> str:
 
     pages = []
     for page in extract_pages(io.BytesIO(data), laparams=LAParams()):
-        lines, starts = [], set()
+        lines: list[Line] = []
+        starts: set[int] = set()
         for box in page:
             if not isinstance(box, LTTextBox):
                 continue

@@ -18,7 +18,7 @@ import json
 import os
 import unicodedata
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -104,10 +104,8 @@ def locate_articles(folder: Path) -> dict[str, Location]:
     for path in article_paths(folder) if folder.is_dir() else []:
         relative = path.relative_to(folder)
         if path.suffix.lower() in FEED_SUFFIXES:
-            try:
+            with suppress(CorpusError):  # scan_articles reports it
                 found |= {a.doc_id: Location(relative, None, shared=True) for a in read_article_file(path, folder)}
-            except CorpusError:
-                pass  # scan_articles reports it
             continue
         if path.suffix != ".jsonl":
             found[relative.with_suffix("").as_posix()] = Location(relative, None)

@@ -61,8 +61,8 @@ _RESOLVE_ATTEMPTS = 3
 # The modules of this package whose rules shape what a build stores: text normalisation and dates,
 # chunks, sentences, candidate spans, BM25 terms, the prompts and the model behind the vectors.
 # Their source is hashed into the fingerprint, so changing a rule makes every index stale.
-SHAPING_MODULES = ("corpus", "french", "chunking", "sentences", "annotate", "lexical", "embedding", "models", "dense")
-# the converters shape the articles' texts: each format's module (index/converters/*.py) counts too
+# The converters shape the articles' texts: each format's module (index/converters/*.py) counts too.
+SHAPING_MODULES: tuple[str, ...] = ("corpus", "french", "chunking", "sentences", "annotate", "lexical", "embedding", "models", "dense")
 SHAPING_MODULES += tuple(f"converters/{path.stem}" for path in sorted((Path(__file__).resolve().parent / "converters").glob("*.py")))
 _PACKAGE = Path(__file__).resolve().parent
 

@@ -158,7 +158,7 @@ def reading_order(rows: list[list[_Word]], width: float) -> list[Line]:
         return [_line(row, left) for row in rows]
     edges = [0.0, *[(a + b) / 2 for a, b in gutters], width]
     lines: list[Line] = []
-    band: list[list[list[_Word]]] = [[] for _ in gutters] + [[]]
+    band: list[list[list[_Word]]] = [[] for _ in range(len(gutters) + 1)]
 
     def flush() -> None:
         for parts in band:
