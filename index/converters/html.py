@@ -3,7 +3,7 @@ cookie banners, share buttons, related links and comments, and its metadata (tit
 site name) from meta tags, JSON-LD and the page itself; the publication date through htmldate (trafilatura's
 date finder: JSON-LD, meta tags, ``<time>``, the URL, the text), the original date rather than an update.
 
-The text is the headline, then the main text's blocks (paragraphs, intertitles, list items, table rows), one
+A page whose main text has fewer than 8 words is refused (no article). The text is the headline, then the main text's blocks (paragraphs, intertitles, list items, table rows), one
 blank line between them, as a ``.txt`` article reads."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from index.converters import Extracted, Unreadable
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MIN_WORDS = 8  # fewer is no article: a menu, a cookie notice
 
 
 def _run(data: bytes | str, *, recall: bool) -> Any:
@@ -69,7 +70,7 @@ class HtmlConverter:
         if not data.strip():
             raise Unreadable("the page is empty")
         blocks, document = main_text(data)
-        if not blocks:
+        if sum(len(block.split()) for block in blocks) < _MIN_WORDS:  # trafilatura's last resort keeps a menu's words
             raise Unreadable("no article text found in the page (only navigation, or no text at all)")
         title = _clean(document.title)
         if title and blocks[0] != title:
