@@ -3,8 +3,9 @@ cookie banners, share buttons, related links and comments, and its metadata (tit
 site name) from meta tags, JSON-LD and the page itself; the publication date through htmldate (trafilatura's
 date finder: JSON-LD, meta tags, ``<time>``, the URL, the text), the original date rather than an update.
 
-A page whose main text has fewer than 8 words is refused (no article). The text is the headline, then the main text's blocks (paragraphs, intertitles, list items, table rows), one
-blank line between them, as a ``.txt`` article reads."""
+The text is the headline, then the main text's blocks (paragraphs, intertitles, list items, table rows), one
+blank line between them, as a ``.txt`` article reads. A page whose main text has fewer than 8 words is refused:
+no article (trafilatura's last resort keeps a menu's words)."""
 
 from __future__ import annotations
 

@@ -118,7 +118,7 @@ def test_unreadable_files_are_refused_with_their_reason(name: str, reason: str) 
         ("a.pdf", b"<html>not a pdf</html>", "not a PDF file"),
         ("a.pdf", b"%PDF-1.4\n1 0 obj << >> endobj\nxref garbage\n%%EOF", "damaged PDF"),
         ("a.html", b"  ", "the page is empty"),
-        ("a.html", "<html><body><nav><a href='/'>Accueil</a></nav></body></html>".encode(), "no article text found"),
+        ("a.html", b"<html><body><nav><a href='/'>Accueil</a></nav></body></html>", "no article text found"),
         ("a.xml", b"<?xml version='1.0'?><sitemap><url>x</url></sitemap>", "not an RSS or Atom feed"),
         (
             "a.rss",
