@@ -7,9 +7,9 @@ before it has)."""
 
 from __future__ import annotations
 
-import shutil
 import asyncio
 import logging
+import shutil
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
