@@ -11,10 +11,12 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 
-from api.admin_schemas import DeleteOut, DocumentsIn, JobOut, WriteOut
+from api.admin_schemas import MAX_BATCH, DeleteOut, DocumentsIn, JobOut, WriteOut
 from api.auth import require_admin
-from api.schemas import DocumentSummary, ErrorOut
+from api.schemas import DocumentSummary, ErrorOut, summary_fields
+from api.uploads import UploadRoute, upload_schema, uploaded_articles
 from index.corpus import Article
 from index.errors import IndexNotBuilt, QAError, UnknownDocument, WriteUnavailable
 from qa.jobs import Job, Jobs
@@ -84,7 +86,7 @@ WriterDep = Annotated[Writer, Depends(get_writer)]
 
 
 def _summary(article: Article) -> DocumentSummary:
-    return DocumentSummary(doc_id=article.doc_id, title=article.title, date=article.date, url=article.url, length=len(article.text))
+    return DocumentSummary.model_validate(summary_fields(article))
 
 
 def _job_out(job: Job) -> JobOut:
@@ -92,21 +94,37 @@ def _job_out(job: Job) -> JobOut:
     return JobOut(job_id=data.pop("id"), **data)
 
 
+_ADD_422 = (
+    "a bad article (named: the loader's rules, the length limit, an article the analysis refuses) "
+    "or a file that cannot be read (named, and why); nothing applied"
+)
+
+
+async def add_files(request: Request, writer: WriterDep) -> WriteOut:
+    """``POST /documents`` with files (``multipart/form-data``): converted, then written as the JSON body's articles."""
+    articles = await uploaded_articles(request, writer.config.max_batch)
+    return _write_out(await run_in_threadpool(writer.upsert, articles))
+
+
+# multipart requests go to add_files; the JSON ones pass on to add_documents (which documents both bodies)
+router.add_api_route(
+    "/documents", add_files, methods=["POST"], response_model=WriteOut, include_in_schema=False, route_class_override=UploadRoute
+)
+
+
 @router.post(
     "/documents",
     response_model=WriteOut,
-    responses={
-        **_WRITE,
-        422: {
-            "model": ErrorOut,
-            "description": "a bad article (named: the loader's rules, the length limit, an article the analysis refuses); nothing applied",
-        },
-    },
-    summary="Add or replace articles; answers once they are searchable",
+    responses={**_WRITE, 422: {"model": ErrorOut, "description": _ADD_422}},
+    summary="Add or replace articles (JSON, or files: HTML, PDF, Word, feeds, text); answers once they are searchable",
+    openapi_extra=upload_schema(MAX_BATCH),
 )
 def add_documents(body: DocumentsIn, writer: WriterDep) -> WriteOut:
     articles = [Article(a.id, a.text, a.title, a.date, a.url) for a in body.articles]
-    result = writer.upsert(articles)
+    return _write_out(writer.upsert(articles))
+
+
+def _write_out(result: WriteResult) -> WriteOut:
     return WriteOut(
         added=list(result.added),
         replaced=list(result.replaced),

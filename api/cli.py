@@ -16,11 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from index.article_files import read_articles
+from index.article_files import read_articles, scan_folder
 from index.chunking import ChunkingConfig
-from index.corpus import Article
+from index.corpus import ARTICLE_SUFFIXES, Article, Scan, skipped_lines
 from index.distributed import LOCAL
-from index.errors import ClusterError, QAError
+from index.errors import ClusterError, CorpusError, QAError
 from index.store import Manifest, build_index, fingerprint, read_manifest, why_stale
 from index.update import sync_index
 from qa.factory import chunking_config, load_embedder, load_pipeline, load_span_model, unloaded_embedder
@@ -30,10 +30,29 @@ from qa.settings import Settings
 from qa.types import Result
 
 
+def _read_folder(settings: Settings, strict: bool) -> Scan:
+    """The articles folder's articles; a file that cannot be read is skipped (listed in the report), or with
+    ``strict`` an error that stops the command before anything is built."""
+    scan = scan_folder(settings.articles_dir)
+    if scan.skipped and strict:
+        raise CorpusError(f"cannot read {len(scan.skipped)} file(s) of {settings.articles_dir} (--strict):\n{skipped_lines(scan.skipped)}")
+    if not scan.articles:
+        what = f": {len(scan.skipped)} file(s) cannot be read:\n{skipped_lines(scan.skipped)}" if scan.skipped else ""
+        raise CorpusError(f"no articles ({', '.join(ARTICLE_SUFFIXES)}) in {settings.articles_dir}{what}")
+    return scan
+
+
+def _print_skipped(scan: Scan) -> None:
+    if scan.skipped:
+        print(f"  skipped {len(scan.skipped)} file(s) that cannot be read (not indexed; --strict makes this an error):")
+        print(skipped_lines(scan.skipped, indent="    "))
+
+
 def _build(settings: Settings, args: argparse.Namespace) -> int:
     # read under the folder's lock, an article change a crashed server left half done finished first; read again
     # under the build lock, so that a write a server acknowledged during the analysis is in the build swapped in
-    articles = read_articles(settings.articles_dir)
+    scan = _read_folder(settings, args.strict)
+    articles = scan.articles
     chunking = chunking_config(settings)
     if args.ray is not None:
         manifest = _build_on_ray(settings, args, articles, chunking)
@@ -53,6 +72,7 @@ def _build(settings: Settings, args: argparse.Namespace) -> int:
         f"{manifest.sentences} sentences, model {manifest.model}, {manifest.build_seconds:.1f} s"
     )
     print(f"  stages: {stage_line(manifest.stage_seconds)}")
+    _print_skipped(scan)
     return 0
 
 
@@ -82,16 +102,18 @@ def _build_on_ray(settings: Settings, args: argparse.Namespace, articles: list[A
     )
 
 
-def _sync(settings: Settings) -> int:
+def _sync(settings: Settings, strict: bool) -> int:
     """Bring the index up to the articles folder, embedding only added or changed articles (everything when
     the model, chunking, spaCy, the code's rules or the format changed, or there is no usable index)."""
-    articles = read_articles(settings.articles_dir)
+    scan = _read_folder(settings, strict)
+    articles = scan.articles
     chunking = chunking_config(settings)
     # the fingerprint needs the model's name and version, not its weights: an index up to date costs no model load
     embedder = unloaded_embedder(settings)
     stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking))
     if not stale:
         print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
+        _print_skipped(scan)
         return 0
     print(f"index at {settings.index_dir} is stale ({', '.join(stale)}): updating", file=sys.stderr)
     embedder.load()
@@ -106,6 +128,7 @@ def _sync(settings: Settings) -> int:
         f"now {m.articles} articles, {m.chunks} chunks, model {m.model}; {report.seconds:.1f} s"
     )
     print(f"  stages: {stage_line(m.stage_seconds)}")
+    _print_skipped(scan)
     return 0
 
 
@@ -215,7 +238,11 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--ray-workers", type=int, default=2, help="Ray actors analysing articles, one CPU each (default 2)")
     build.add_argument("--ray-batch-size", type=int, default=8, help="articles per Ray batch, one shard each (default 8)")
-    index.add_parser("sync", help="update the index to the articles folder: embed only added or changed articles")
+    sync = index.add_parser("sync", help="update the index to the articles folder: embed only added or changed articles")
+    for command in (build, sync):
+        command.add_argument(
+            "--strict", action="store_true", help="stop on a file that cannot be read (default: skip it, list it, index the rest)"
+        )
     index.add_parser("status", help="print the current index manifest")
     ask = commands.add_parser("ask", help="answer a question from the terminal")
     ask.add_argument("question")
@@ -248,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "index":
         action = {
             "build": lambda: _build(settings, args),
-            "sync": lambda: _sync(settings),
+            "sync": lambda: _sync(settings, args.strict),
             "status": lambda: _status(settings),
         }
         return _run(action[args.action])

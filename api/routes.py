@@ -10,8 +10,19 @@ from fastapi import APIRouter, Depends, Request
 
 from api.auth import require_reader
 from api.limits import AskGate
-from api.schemas import AnswerOut, AskRequest, AskResponse, CitationOut, DocumentOut, DocumentSummary, ErrorOut, Health, SpanOut
-from index.corpus import Article
+from api.schemas import (
+    AnswerOut,
+    AskRequest,
+    AskResponse,
+    CitationOut,
+    DocumentOut,
+    DocumentSummary,
+    ErrorOut,
+    Health,
+    SkippedFile,
+    SpanOut,
+    summary_fields,
+)
 from index.errors import IndexNotBuilt, UnknownDocument
 from index.freshness import FolderCheck
 from qa.pipeline import Pipeline
@@ -103,10 +114,6 @@ async def ask(request: Request, body: AskRequest, pipeline: PipelineDep, gate: G
     )
 
 
-def _summary(article: Article) -> dict[str, object]:
-    return {"doc_id": article.doc_id, "title": article.title, "date": article.date, "url": article.url, "length": len(article.text)}
-
-
 @router.get(
     "/documents",
     response_model=list[DocumentSummary],
@@ -115,7 +122,7 @@ def _summary(article: Article) -> dict[str, object]:
     dependencies=_READ,
 )
 def documents(pipeline: PipelineDep) -> list[DocumentSummary]:
-    return [DocumentSummary.model_validate(_summary(a)) for a in pipeline.index.articles.values()]
+    return [DocumentSummary.model_validate(summary_fields(a)) for a in pipeline.index.articles.values()]
 
 
 @router.get(
@@ -129,7 +136,7 @@ def document(doc_id: str, pipeline: PipelineDep) -> DocumentOut:
     article = pipeline.index.articles.get(doc_id)
     if article is None:
         raise UnknownDocument(f"no document with id {doc_id!r}")
-    return DocumentOut.model_validate({**_summary(article), "text": article.text})
+    return DocumentOut.model_validate({**summary_fields(article), "text": article.text})
 
 
 @router.get("/health", response_model=Health, responses=_COMMON, summary="Service status and index facts")
@@ -146,4 +153,5 @@ def health(request: Request, pipeline: PipelineDep) -> Health:
         warm_up_ms=request.app.state.warm_up_ms,
         articles_in_sync=agreement.in_sync,
         stale_reasons=list(agreement.reasons),
+        skipped_files=[SkippedFile(file=s.file, reason=s.reason) for s in agreement.skipped],
     )

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+from index.corpus import Article
 from index.errors import BadQuestion
 from qa.pipeline import MAX_QUESTION_CHARS, MAX_TOP_K, validate_question
 from qa.retrieval import Mode, check_date
@@ -115,12 +116,28 @@ class DocumentSummary(BaseModel):
     doc_id: str
     title: str | None
     date: str | None
-    url: str | None
+    url: str | None = Field(description="the article's canonical address (a feed item's link), when its source gave one")
     length: int = Field(description="length of the text in characters")
+    author: str | None = None
+    site_name: str | None = Field(None, description="the publication, from the page's metadata or the feed's title")
+    format: str | None = Field(None, description="the source's format: txt, md, jsonl, html, pdf, docx, rss or atom")
+    file_name: str | None = Field(None, description="the source file's name: its path in the articles folder, or the uploaded file's name")
+    summary_only: bool = Field(False, description="a feed item that carried only its summary: the text is that summary")
+
+
+def summary_fields(article: Article) -> dict[str, object]:
+    """What :class:`DocumentSummary` shows of an article."""
+    meta = {key: getattr(article, key) for key in ("title", "date", "url", "author", "site_name", "format", "file_name", "summary_only")}
+    return {"doc_id": article.doc_id, **meta, "length": len(article.text)}
 
 
 class DocumentOut(DocumentSummary):
-    text: str
+    text: str = Field(description="the text extracted from the source: every answer's and citation's offsets point into it")
+
+
+class SkippedFile(BaseModel):
+    file: str = Field(description="its path in the articles folder")
+    reason: str = Field(description="why it cannot be read")
 
 
 class Health(BaseModel):
@@ -132,6 +149,9 @@ class Health(BaseModel):
     warm_up_ms: float = Field(description="how long the warm-up ask took at start; /health is ok only after it")
     articles_in_sync: bool = Field(description="whether the articles folder holds what the served index was built from")
     stale_reasons: list[str] = Field(description="how the folder and the index differ (empty when in sync); `qa index sync` fixes it")
+    skipped_files: list[SkippedFile] = Field(
+        default_factory=list, description="files of the articles folder that cannot be read, with the reason: no index holds them"
+    )
 
 
 class ErrorOut(BaseModel):

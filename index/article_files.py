@@ -23,18 +23,20 @@ import json
 import os
 import unicodedata
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.corpus import Article, _jsonl_articles, article_paths, jsonl_lines, load_articles
-from index.errors import BadArticle, CorpusError
+from index.converters.feed import FeedConverter
+from index.corpus import Article, Scan, _jsonl_articles, article_paths, jsonl_lines, read_article_file, scan_articles
+from index.errors import BadArticle, CorpusError, WriteConflict
 from index.store import fsync
 
 JOURNAL = ".qa-journal.json"
 _LOCK = ".qa-lock"  # one process changes the folder at a time (a server's writer, `qa index sync`)
 _TMP_SUFFIX = ".qa-tmp"
 MAX_ID_CHARS = 200
+FEED_SUFFIXES = FeedConverter.suffixes  # files of several articles that are no .jsonl
 _MAX_NAME_BYTES = 200  # a path segment, before ".jsonl": well under the usual 255-byte limit
 # Line separators a JSON string may hold raw but other tools split lines on: written escaped.
 _SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
@@ -42,10 +44,12 @@ _SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
 
 @dataclass(frozen=True)
 class Location:
-    """Where an article is defined: its file (relative to the folder) and, in a ``.jsonl``, its line (0-based)."""
+    """Where an article is defined: its file (relative to the folder) and, in a ``.jsonl``, its line (0-based).
+    ``shared``: the file defines other articles too and is no ``.jsonl`` (a feed): it is not edited per article."""
 
     path: Path
     line: int | None
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,12 +81,15 @@ def check_doc_id(doc_id: str) -> str:
 
 
 def article_line(article: Article) -> str:
-    """The article as a ``.jsonl`` line (no newline): ``id``, ``text`` and the metadata it has."""
-    record: dict[str, str] = {"id": article.doc_id, "text": article.text}
-    for key in ("title", "date", "url"):
+    """The article as a ``.jsonl`` line (no newline): ``id``, ``text`` and the metadata it has (a converted
+    file's format and name, author, site name, and whether a feed gave only its summary, included)."""
+    record: dict[str, str | bool] = {"id": article.doc_id, "text": article.text}
+    for key in ("title", "date", "url", "author", "site_name", "format", "file_name"):
         value = getattr(article, key)
-        if value is not None:
+        if value is not None and not (key == "format" and value == "jsonl"):
             record[key] = value
+    if article.summary_only:
+        record["summary_only"] = True
     line = json.dumps(record, ensure_ascii=False)
     for raw, escaped in _SEPARATORS.items():
         line = line.replace(raw, escaped)  # only inside strings: JSON has no such character elsewhere
@@ -95,7 +102,7 @@ def as_loaded(article: Article) -> Article:
     doc_id = check_doc_id(article.doc_id)
     where = Path(f"{doc_id}.jsonl")
     try:
-        [loaded] = _jsonl_articles(where, article_line(Article(doc_id, article.text, article.title, article.date, article.url)))
+        [loaded] = _jsonl_articles(where, article_line(replace(article, doc_id=doc_id)))
     except CorpusError as exc:
         raise BadArticle(f"article {doc_id!r}: {str(exc).removeprefix(f'{where}: line 1: ')}") from None
     return loaded
@@ -106,6 +113,10 @@ def locate_articles(folder: Path) -> dict[str, Location]:
     found: dict[str, Location] = {}
     for path in article_paths(folder) if folder.is_dir() else []:
         relative = path.relative_to(folder)
+        if path.suffix.lower() in FEED_SUFFIXES:
+            with suppress(CorpusError):  # scan_articles reports it
+                found |= {a.doc_id: Location(relative, None, shared=True) for a in read_article_file(path, folder)}
+            continue
         if path.suffix != ".jsonl":
             found[relative.with_suffix("").as_posix()] = Location(relative, None)
             continue
@@ -115,7 +126,7 @@ def locate_articles(folder: Path) -> dict[str, Location]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                continue  # load_articles reports it
+                continue  # scan_articles reports it
             if isinstance(record, dict) and isinstance(record.get("id"), str):
                 found[record["id"].strip()] = Location(relative, number)
     return found
@@ -137,12 +148,16 @@ def plan_changes(folder: Path, upserts: Sequence[Article], deletes: Sequence[str
 
     for doc_id in deletes:
         gone = where[doc_id]
+        if gone.shared:
+            raise WriteConflict(f"article {doc_id!r} is an item of the feed file {gone.path}: change or remove that file instead")
         if gone.line is None:
             changes[gone.path] = None
         else:
             edit(gone, None)
     for article in upserts:
         location = where.get(article.doc_id)
+        if location is not None and location.shared:
+            raise BadArticle(f"article {article.doc_id!r} is an item of the feed file {location.path}: send the feed again instead")
         if location is not None and location.line is not None:
             edit(location, article_line(article))
             continue
@@ -187,12 +202,18 @@ def recover(folder: Path) -> bool:
         return _finish_journal(folder)
 
 
-def read_articles(folder: Path) -> list[Article]:
-    """The folder's articles as the last change left them: a change left half done is finished first, and
-    the folder is read under its lock (shared), so that no change runs while it is read."""
+def scan_folder(folder: Path) -> Scan:
+    """The folder's articles as the last change left them, and the files that cannot be read (each with its
+    reason): a change left half done is finished first, and the folder is read under its lock (shared), so
+    that no change runs while it is read."""
     recover(folder)
     with _folder_lock(folder, shared=True):
-        return load_articles(folder)
+        return scan_articles(folder)
+
+
+def read_articles(folder: Path) -> list[Article]:
+    """:func:`scan_folder`'s articles (a file that cannot be read is left out, as a build leaves it out)."""
+    return scan_folder(folder).articles
 
 
 def _finish_journal(folder: Path) -> bool:

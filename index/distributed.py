@@ -218,7 +218,7 @@ def _analyse_on_ray(
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = show_progress
     context.execution_options.preserve_order = True
-    rows = [{"position": i, **{f.name: getattr(a, f.name) for f in fields(Article)}} for i, a in enumerate(articles)]
+    rows = article_rows(articles)
     batch_size = batch_size_for(len(rows), config)
     dataset = ray.data.from_items(rows, override_num_blocks=-(-len(rows) // batch_size))
     analysed = dataset.map_batches(
@@ -233,6 +233,11 @@ def _analyse_on_ray(
         return list(analysed.take_all())
     except ray.exceptions.RayError as exc:
         raise ClusterError(f"the build failed on Ray: {_last_line(exc)}") from exc
+
+
+def article_rows(articles: Sequence[Article]) -> list[dict[str, Any]]:
+    """The articles as Ray Data rows: every field (the source's metadata too) and the article's position."""
+    return [{"position": i, **{f.name: getattr(a, f.name) for f in fields(Article)}} for i, a in enumerate(articles)]
 
 
 def batch_size_for(count: int, config: RayConfig) -> int:

@@ -2,7 +2,8 @@
 
 The folder's articles are read again only when its listing changes (a file's path, size or
 modification time): otherwise one ``stat`` per file. The verdict compares the folder's
-:func:`~index.store.corpus_hash` with the index manifest's, and names the articles that differ."""
+:func:`~index.store.corpus_hash` (of the articles it can read) with the index manifest's, names the articles
+that differ, and lists the files that cannot be read (skipped, as a build skips them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.corpus import Article, article_paths, load_articles, same_article
+from index.corpus import Article, Skipped, article_paths, same_article, scan_articles
 from index.errors import CorpusError
 from index.store import Index, corpus_hash
 
@@ -23,6 +24,7 @@ _NAMED = 5  # ids named per kind of difference; the rest are counted
 class Agreement:
     in_sync: bool
     reasons: tuple[str, ...]  # empty when in sync
+    skipped: tuple[Skipped, ...] = ()  # files of the folder that cannot be read (no index holds them)
 
 
 def folder_signature(folder: Path) -> Signature:
@@ -83,10 +85,11 @@ class FolderCheck:
     def _compare(self, index: Index) -> Agreement:
         self.reads += 1
         try:
-            articles = load_articles(self.folder)
+            scan = scan_articles(self.folder)
         except CorpusError as exc:
             return Agreement(False, (f"the articles folder cannot be read: {exc}",))
-        if corpus_hash(articles) == index.manifest.corpus_hash:
-            return Agreement(True, ())
-        reasons = differences({a.doc_id: a for a in articles}, index.articles)
-        return Agreement(False, tuple(reasons or ["the articles differ from the ones the index was built from"]))
+        skipped = tuple(scan.skipped)
+        if corpus_hash(scan.articles) == index.manifest.corpus_hash:
+            return Agreement(True, (), skipped)
+        reasons = differences({a.doc_id: a for a in scan.articles}, index.articles)
+        return Agreement(False, tuple(reasons or ["the articles differ from the ones the index was built from"]), skipped)

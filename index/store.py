@@ -38,7 +38,7 @@ import numpy as np
 
 from index.annotate import Annotator, SpanTuple
 from index.chunking import Chunk, Chunker, ChunkingConfig
-from index.corpus import Article, same_article
+from index.corpus import Article, same_article, stored
 from index.dense import DenseConfig, build_dense, load_dense, save_dense
 from index.embedding import Embedder
 from index.errors import IndexIncompatible, IndexNotBuilt
@@ -52,7 +52,8 @@ SPACY_MODEL = Annotator().model  # the annotator's default spaCy pipeline (a pac
 # 5: span labels changed and the manifest holds the build's fingerprint. 6: the manifest holds stage timings.
 # 7: no sentence vectors (the span reader does not read them; the evidence reader encodes the ones it reads).
 # 8: articles, chunks, sentences and spans as memory-mapped columns (index/tables.py) instead of JSON lines.
-FORMAT_VERSION = 8
+# 9: articles.json holds what each article's file said of it (author, site name, format, file name, summary only).
+FORMAT_VERSION = 9
 _KEEP_BUILDS = 2
 # Every build holds this empty file; a loader keeps a shared lock on it, and pruning skips a locked build.
 _IN_USE = ".in-use"
@@ -60,7 +61,9 @@ _RESOLVE_ATTEMPTS = 3
 # The modules of this package whose rules shape what a build stores: text normalisation and dates,
 # chunks, sentences, candidate spans, BM25 terms, the prompts and the model behind the vectors.
 # Their source is hashed into the fingerprint, so changing a rule makes every index stale.
-SHAPING_MODULES = ("corpus", "french", "chunking", "sentences", "annotate", "lexical", "embedding", "models", "dense")
+# The converters shape the articles' texts: each format's module (index/converters/*.py) counts too.
+SHAPING_MODULES: tuple[str, ...] = ("corpus", "french", "chunking", "sentences", "annotate", "lexical", "embedding", "models", "dense")
+SHAPING_MODULES += tuple(f"converters/{path.stem}" for path in sorted((Path(__file__).resolve().parent / "converters").glob("*.py")))
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -163,7 +166,7 @@ class Index:
 def corpus_hash(articles: Sequence[Article]) -> str:
     digest = hashlib.sha256()
     for article in sorted(articles, key=lambda a: a.doc_id):
-        record = [article.doc_id, article.text, article.title, article.date, article.url]
+        record = list(stored(article))
         digest.update(json.dumps(record, ensure_ascii=False).encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()

@@ -5,7 +5,7 @@ row is a few integers in a NumPy array that is memory-mapped on load (nothing is
 ``Chunk`` or ``Sentence`` is made only when one is asked for. Their text is not stored twice: it is the
 slice of its article's text between its offsets. Files of a build::
 
-    articles.json        columns doc_id, title, date, url (one list each)
+    articles.json        columns doc_id, title, date, url, author, site_name, format, file_name, summary_only (one list each)
     texts.bin            the articles' texts, UTF-8, end to end; text_offsets.npy: int64 byte offsets (n + 1)
     chunk_rows.npy       int32 (chunks, 4): article row, ordinal in its article, start, end (characters)
     sentence_rows.npy    int32 (sentences, 3): article row, start, end
@@ -42,7 +42,7 @@ TABLE_FILES = (
     "span_offsets.npy",
     "span_labels.json",
 )
-_META = ("doc_id", "title", "date", "url")
+_META = ("doc_id", "title", "date", "url", "author", "site_name", "format", "file_name", "summary_only")
 _DECODED_TEXTS = 64
 T = TypeVar("T")
 
@@ -55,6 +55,7 @@ class ArticleTable(Mapping[str, Article]):
         self._titles: list[str | None] = meta["title"]
         self._dates: list[str | None] = meta["date"]
         self._urls: list[str | None] = meta["url"]
+        self._sources: dict[str, list[Any]] = {key: meta[key] for key in ("author", "site_name", "format", "file_name", "summary_only")}
         self._texts = texts
         self._offsets = offsets
         self._rows = {doc_id: row for row, doc_id in enumerate(self.doc_ids)}
@@ -73,7 +74,8 @@ class ArticleTable(Mapping[str, Article]):
         return self._dates[row]
 
     def at(self, row: int) -> Article:
-        return Article(self.doc_ids[row], self.text(row), self._titles[row], self._dates[row], self._urls[row])
+        source = {key: column[row] for key, column in self._sources.items()}
+        return Article(self.doc_ids[row], self.text(row), self._titles[row], self._dates[row], self._urls[row], **source)
 
     def __getitem__(self, doc_id: str) -> Article:
         return self.at(self._rows[doc_id])
@@ -222,8 +224,7 @@ def write_tables(
     encoded = [t.encode("utf-8") for t in texts]
     text_offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     text_offsets[1:] = np.cumsum([len(t) for t in encoded])
-    meta = {"doc_id": [a.doc_id for a in articles], "title": [a.title for a in articles]}
-    meta |= {"date": [a.date for a in articles], "url": [a.url for a in articles]}
+    meta = {key: [getattr(a, key) for a in articles] for key in _META}
     (folder / "articles.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     with (folder / "texts.bin").open("wb") as out:
         for text in encoded:

@@ -225,7 +225,7 @@ class Writer:
             ) from exc
 
     def _articles(self) -> list[Article]:
-        try:
+        try:  # read under the folder lock; a file that cannot be read is skipped, as `qa index sync` skips it
             return read_articles(self.articles_dir)
         except CorpusError as exc:
             raise WriteConflict(f"the articles folder must be fixed before a write: {exc}") from exc

@@ -18,7 +18,7 @@
   const result = $("result");
   const reader = $("reader");
   const cache = new Map(); // request body (JSON) -> response body, so the back button does not ask again
-  const titles = new Map(); // doc_id -> {title, date}, from GET /documents
+  const titles = new Map(); // doc_id -> {title, date, url, site_name, author, format, file_name}, from GET /documents
   let sequence = 0; // the latest request wins: an answer arriving late is dropped
   let documentsLoaded = null;
 
@@ -278,7 +278,15 @@
       }
       const wanted = new Set(readAddress().articles);
       for (const doc of reply.body) {
-        titles.set(doc.doc_id, { title: doc.title, date: doc.date });
+        titles.set(doc.doc_id, {
+          title: doc.title,
+          date: doc.date,
+          url: doc.url,
+          site_name: doc.site_name,
+          author: doc.author,
+          format: doc.format,
+          file_name: doc.file_name,
+        });
         const date = frenchDate(doc.date);
         list.appendChild(
           el(
@@ -340,6 +348,29 @@
     return link;
   }
 
+  // The source's address, only when it is a web address (never a javascript: link).
+  function webAddress(url) {
+    return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+  }
+
+  function hostOf(url) {
+    try {
+      return new URL(url).hostname.replace(/^www\./, "");
+    } catch (error) {
+      return url;
+    }
+  }
+
+  // A link to the article's original page, named by its site: "source : Le Courrier de l'Ouest".
+  function sourceAnchor(docId, attrs) {
+    const known = titles.get(docId);
+    const url = known ? webAddress(known.url) : null;
+    if (!url) return null;
+    return el("a", { href: url, rel: "noopener noreferrer", className: "source-link", ...(attrs || {}) }, `source : ${known.site_name || hostOf(url)}`);
+  }
+
+  const FORMATS = { txt: "texte", md: "Markdown", jsonl: "JSONL", html: "page web", pdf: "PDF", docx: "Word", rss: "flux RSS", atom: "flux Atom" };
+
   function dateLine(docId, date) {
     const when = dateOf(docId, date);
     return when ? el("span", { className: "meta" }, when) : null;
@@ -391,6 +422,7 @@
         el("h3", {}, `${rank}. `, titleLink(citation.doc_id, citation.start, citation.end, citation.title, answerSpan)),
         dateLine(citation.doc_id, citation.date),
         el("span", { className: "meta" }, `pertinence ${number(citation.score, 2)}`),
+        sourceAnchor(citation.doc_id),
       ),
       el("p", { className: "passage" }, passage),
     );
@@ -400,6 +432,7 @@
     const answer = body.answer;
     const parts = [el("p", { className: "question-echo" }, "Question : « ", el("span", { id: "asked" }, body.question), " »")];
     if (answer) {
+      const answerSource = sourceAnchor(answer.doc_id, { id: "answer-source" }); // the original page, when known
       parts.push(
         el(
           "div",
@@ -425,6 +458,7 @@
             dateLine(answer.doc_id, null),
             " — ",
             sourceLink(answer.doc_id, answer.start, answer.end, "voir la réponse dans l’article"),
+            answerSource ? [" — ", answerSource] : null,
           ),
         ),
       );
@@ -553,7 +587,12 @@
       textNode.appendChild(document.createTextNode(text));
     }
     const date = frenchDate(doc.date);
-    const url = typeof doc.url === "string" && /^https?:\/\//i.test(doc.url) ? doc.url : null; // never a javascript: link
+    const url = webAddress(doc.url); // never a javascript: link
+    const origin = [
+      doc.author ? `Par ${doc.author}` : null,
+      doc.site_name || null,
+      doc.format ? `${FORMATS[doc.format] || doc.format}${doc.file_name ? ` « ${doc.file_name} »` : ""}` : null,
+    ].filter(Boolean);
     reader.replaceChildren(
       back,
       el(
@@ -566,8 +605,12 @@
           date ? `${date} · ` : "",
           doc.doc_id,
           ` · ${number(text.length, 0)} caractères`,
-          url ? [" · ", el("a", { href: url, rel: "noopener noreferrer" }, "source d’origine")] : null,
+          url ? [" · ", el("a", { href: url, rel: "noopener noreferrer", id: "doc-source" }, "source d’origine")] : null,
         ),
+        origin.length ? el("p", { className: "meta", id: "doc-origin" }, origin.join(" · ")) : null,
+        doc.summary_only
+          ? el("p", { className: "hint", id: "doc-summary-only" }, "Résumé seulement : le flux ne donnait que ce résumé de l’article.")
+          : null,
         spanOk ? null : el("p", { className: "hint" }, "Passage non indiqué : l’article entier est affiché."),
         textNode,
       ),

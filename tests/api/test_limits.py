@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -299,12 +300,21 @@ def test_health_says_when_the_folder_and_the_index_disagree(client_with_folder: 
     assert check.reads == reads + 1
 
 
-def test_health_reports_an_unreadable_folder(client_with_folder: TestClient, articles_dir: Path) -> None:
+def test_health_lists_an_unreadable_file_as_skipped(client_with_folder: TestClient, articles_dir: Path) -> None:
+    """A file that cannot be read is skipped, as a build skips it: the index still holds the folder's readable
+    articles, and /health names the file and says why."""
     (articles_dir / "broken.txt").write_bytes(b"\xff\xfe\x00 pas du texte")
+    health = client_with_folder.get("/health").json()
+    assert (health["articles_in_sync"], health["stale_reasons"]) == (True, [])
+    assert health["skipped_files"] == [{"file": "broken.txt", "reason": "line 1: not valid UTF-8 (byte 0)"}]
+
+
+def test_health_reports_a_folder_that_is_gone(client_with_folder: TestClient, articles_dir: Path) -> None:
+    shutil.rmtree(articles_dir)
     health = client_with_folder.get("/health").json()
     assert health["articles_in_sync"] is False
     [reason] = health["stale_reasons"]
-    assert reason.startswith("the articles folder cannot be read") and "broken.txt" in reason
+    assert reason.startswith("the articles folder cannot be listed") and "articles folder not found" in reason
 
 
 # --- the schema states the limits ---------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 from index.annotate import Annotator
 from index.chunking import Chunker
 from index.corpus import Article
-from index.distributed import RayConfig, _assemble, batch_size_for, load_parts, save_parts
+from index.distributed import RayConfig, _assemble, article_rows, batch_size_for, load_parts, save_parts
 from index.errors import ClusterError
 from index.store import BuildParts, Fingerprint, analyse_articles, concat_parts, fingerprint
 from tests.conftest import FakeEmbedder
@@ -95,3 +95,16 @@ def test_ray_config_refuses_nonsense(option: str, value: int) -> None:
 @pytest.mark.parametrize(("count", "workers", "batch_size", "expected"), [(5, 2, 8, 3), (115, 2, 8, 8), (1, 4, 8, 1), (9, 3, 2, 2)])
 def test_every_worker_gets_a_batch_when_there_are_enough_articles(count: int, workers: int, batch_size: int, expected: int) -> None:
     assert batch_size_for(count, RayConfig(workers=workers, batch_size=batch_size)) == expected
+
+
+def test_articles_cross_to_ray_workers_with_their_sources_metadata() -> None:
+    """The rows a Ray build sends its actors (through Arrow) give back the same articles, metadata included."""
+    pyarrow = pytest.importorskip("pyarrow")
+    sent = [
+        Article("web/a", "Un texte.", "Titre", "2026-03-17", "https://ex.fr/a", "", "Auteur", "Le Site", "html", "web/a.html", False),
+        Article("flux/b", "Un résumé.", None, None, None, "", None, None, "rss", "flux.rss", True),
+        Article("c", "Texte brut.", format="txt", file_name="c.txt"),
+    ]
+    rows = pyarrow.Table.from_pylist(article_rows(sent)).to_pylist()
+    assert [row.pop("position") for row in rows] == [0, 1, 2]
+    assert [Article(**row) for row in rows] == sent

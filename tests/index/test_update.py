@@ -144,3 +144,23 @@ def test_refuses_unknown_deletes_and_an_empty_index(tmp_path: Path, articles: li
     with pytest.raises(ValueError, match="no articles"):
         update_index(root, fake_embedder, deletes=[a.doc_id for a in articles])
     assert current_build(root) == before
+
+
+def test_a_change_of_source_metadata_alone_replaces_the_article(tmp_path: Path, articles: list[Article]) -> None:
+    """An article whose text is the same but whose source says more (an author, a site, its file) is replaced:
+    the index keeps what the source said, and the folder and the index agree again."""
+    embedder = RecordingEmbedder()
+    root = tmp_path / "inc"
+    build_index(articles, embedder, root)
+    by_id = {a.doc_id: a for a in articles}
+    richer = replace(by_id["beta"], author="Léa Martin", site_name="Le Site", format="html", file_name="beta.html")
+    report = sync_index(root, [by_id["alpha"], richer, by_id["gamma"]], embedder)
+    assert report.replaced == ("beta",) and report.unchanged == 2
+    stored = load_index(root, model=embedder.name).articles["beta"]
+    assert (stored.author, stored.site_name, stored.format, stored.file_name, stored.summary_only) == (
+        "Léa Martin",
+        "Le Site",
+        "html",
+        "beta.html",
+        False,
+    )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +45,10 @@ LONG_ARTICLE = (
     + "\n\nLa coopérative des pêcheurs de Douarnenez compte 4 200 adhérents depuis sa fusion avec celle de Concarneau."
 )
 
+# A real web page (tests/fixtures): the page links its answers to the page's canonical address.
+PAGE_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "html" / "tramway_brest.html"
+PAGE_ID = "web/tramway"
+
 # No title (its first line ends a sentence) and an id with a slash (a subfolder): named by its opening words.
 UNTITLED_ID = "archives/escales"
 UNTITLED_ARTICLE = (
@@ -66,6 +71,8 @@ def web_corpus(folder: Path) -> Path:
     (folder / "archives").mkdir(exist_ok=True)
     (folder / f"{UNTITLED_ID}.txt").write_text(UNTITLED_ARTICLE, encoding="utf-8")
     (folder / "html.jsonl").write_text(json.dumps(HTML_ARTICLE, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "web").mkdir(exist_ok=True)  # a news site's page as saved, with its canonical address and byline
+    shutil.copy(PAGE_FIXTURE, folder / f"{PAGE_ID}.html")
     return folder
 
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from tests.browser import LiveServer, PageWatch, open_page, screenshot
-from tests.web.conftest import HTML_ARTICLE, UNTITLED_ID
+from tests.web.conftest import HTML_ARTICLE, PAGE_ID, UNTITLED_ID
 
 try:
     from playwright.sync_api import expect
@@ -23,6 +23,8 @@ CORRECTIF = "Quand le correctif du gestionnaire de contenu a-t-il été publié 
 ESCALES = "Combien d'escales de paquebots le port de Lorient a-t-il accueillies ?"
 NOT_SAID = "Quelle est la recette de la ratatouille ?"
 ANSWERED = re.compile("^(answer|no-answer)$")  # where the test is about the page, not what the reader picks
+VOYAGEURS = "Combien de voyageurs par jour la métropole attend-elle ?"  # answered from the saved web page
+PAGE_URL = "https://www.courrier-ouest.fr/brest/tramway-ligne-b-mise-en-service-12-septembre"
 UNTITLED_NAME = "Le port de Lorient a accueilli 312 escales de paquebots en 2024, un record selon la…"
 
 
@@ -322,3 +324,30 @@ def test_reads_on_a_phone(browser: Any, server: LiveServer) -> None:
     finally:
         context.close()
     watch.check()
+
+
+def test_an_answer_links_to_its_source_page_and_the_article_shows_its_metadata(page: Any, server: LiveServer) -> None:
+    ask_by_address(page, server, VOYAGEURS)
+    expect(page.locator("#result")).to_have_attribute("data-state", "answer")
+    expect(page.locator("#answer")).to_have_attribute("data-doc", PAGE_ID)
+    check_answer_against_document(page, server)
+    source = page.locator("#answer-source")
+    expect(source).to_have_attribute("href", PAGE_URL)
+    expect(source).to_have_attribute("rel", "noopener noreferrer")
+    expect(source).to_have_text("source : Le Courrier de l'Ouest")
+    cited = page.locator(f'#citations > li[data-doc="{PAGE_ID}"] .source-link').first
+    expect(cited).to_have_attribute("href", PAGE_URL)
+    screenshot(page, "page-source")
+    page.get_by_role("link", name="voir la réponse dans l’article").click()
+    expect(page.locator("#reader")).to_have_attribute("data-state", "article")
+    expect(page.locator("#doc-origin")).to_have_text(f"Par Nolwenn Kervella · Le Courrier de l'Ouest · page web « {PAGE_ID}.html »")
+    expect(page.locator("#doc-source")).to_have_attribute("href", PAGE_URL)
+    expect(page.locator("#doc-summary-only")).to_have_count(0)
+
+
+def test_no_source_link_without_a_web_address(page: Any, server: LiveServer) -> None:
+    ask_by_address(page, server, CORRECTIF)  # answered from HTML_ARTICLE, whose url is a javascript: one
+    expect(page.locator("#result")).to_have_attribute("data-state", "answer")
+    expect(page.locator("#answer")).to_have_attribute("data-doc", HTML_ARTICLE["id"])
+    expect(page.locator("#answer-source")).to_have_count(0)
+    expect(page.locator(f'#citations > li[data-doc="{HTML_ARTICLE["id"]}"] .source-link')).to_have_count(0)
