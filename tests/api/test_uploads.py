@@ -165,7 +165,6 @@ def test_get_document_returns_the_sources_metadata(client: TestClient, settings:
         ([part("docx/abime.docx")], "abime.docx: not a Word .docx file"),
         ([("files", ("notes.odt", b"PK...", "application/octet-stream"))], "notes.odt: not an article file"),
         ([("files", ("../evil.html", (FIXTURES / "html/tramway_brest.html").read_bytes(), "text/html"))], "'..' part"),
-        ([part("html/criees_finistere.htm"), part("html/criees_finistere.htm")], "is twice in the batch"),
     ],
 )
 def test_a_bad_file_is_refused_by_name_and_nothing_changes(
@@ -176,6 +175,15 @@ def test_a_bad_file_is_refused_by_name_and_nothing_changes(
     assert refused.status_code == 422, refused.text
     assert detail in refused.json()["detail"]
     assert folder_files(settings.articles_dir) == before and client.get("/documents").json() == listed
+
+
+def test_a_file_sent_twice_in_one_upload_is_one_article_the_last_one_wins(client: TestClient) -> None:
+    """As for the JSON body: an id twice in a batch is no error, the last one is written."""
+    both = [part("html/criees_finistere.htm"), part("docx/secheresse_morbihan.docx", "criees_finistere.docx")]
+    written = client.post("/documents", files=both, headers=AUTH)
+    assert written.status_code == 200, written.text
+    assert written.json()["added"] == ["criees_finistere"]
+    assert client.get("/documents/criees_finistere").json()["format"] == "docx"
 
 
 def test_form_mistakes_are_422(client: TestClient) -> None:
