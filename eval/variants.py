@@ -16,6 +16,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from eval.questions import Question
 from eval.run import DEFAULT_QUESTIONS, load_eval, run_questions, summarize
 from qa.factory import load_span_model, pipeline_for
 from qa.pipeline import Pipeline
-from qa.readers.span.model import SpanModel, make_windows
+from qa.readers.span.model import SpanGuess, SpanModel, make_windows
 from qa.readers.span.reader import ModelReader
 from qa.settings import Settings
 
@@ -65,21 +66,30 @@ def parse_variant(text: str) -> dict[str, Any]:
     return out
 
 
-def reading(pipeline: Pipeline, questions: list[Question]) -> tuple[float, float]:
-    """Mean windows and tokens the span reader reads a question (retrieval as ``ask`` does it)."""
+@dataclass
+class Counting:
+    """A span model that counts the windows and tokens it is given to read (then reads them)."""
+
+    inner: SpanModel
+    windows: int = 0
+    tokens: int = 0
+
+    def read(self, question: str, passages: Sequence[str], **kwargs: Any) -> list[SpanGuess]:
+        made = make_windows(self.inner.tokenizer, question, passages, self.inner.windows)
+        self.windows += len(made)
+        self.tokens += sum(len(w.input_ids) for w in made)
+        return self.inner.read(question, passages, **kwargs)
+
+
+def reading(pipeline: Pipeline, questions: list[Question], closed: bool) -> tuple[float, float]:
+    """Mean windows and tokens the span reader reads a question, settling included (asked as the eval asks)."""
     reader = pipeline.reader
     if not isinstance(reader, ModelReader):
         return float("nan"), float("nan")
-    windows, tokens = [], []
-    for q in questions:
-        query = pipeline.embedder.encode_queries([q.question])[0]
-        hits = pipeline.retriever.retrieve(q.question, query, max(5, reader.max_chunks))[: reader.max_chunks]
-        passages = reader.passages(hits)
-        texts = [pipeline.index.articles[p.doc_id].text[p.start : p.end] for p in passages]
-        made = make_windows(reader.model.tokenizer, q.question, texts, reader.model.windows)
-        windows.append(len(made))
-        tokens.append(sum(len(w.input_ids) for w in made))
-    return mean(windows), mean(tokens)
+    counting = Counting(reader.model)
+    counted = pipeline.with_reader(ModelReader(pipeline.index, counting, reader.config))  # type: ignore[arg-type]
+    run_questions(counted, questions, 5, closed=closed)
+    return counting.windows / max(1, len(questions)), counting.tokens / max(1, len(questions))
 
 
 _MODELS: dict[tuple[str, int | None], SpanModel] = {}
@@ -101,7 +111,7 @@ def measure(base: Pipeline, settings: Settings, questions: list[Question], close
     seconds = time.perf_counter() - started
     summary = summarize(outcomes, pipeline.reader.no_answer_threshold)
     took = [o.took_ms for o in outcomes]
-    windows, tokens = reading(pipeline, questions)
+    windows, tokens = reading(pipeline, questions, closed)
     return {
         "f1": round(float(summary["f1"]), 4),
         "em": round(float(summary["exact_match"]), 4),
@@ -124,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--build", type=Path, default=Path("build/eval"), help="where python -m train.export wrote the dev sets")
     parser.add_argument("--limit", type=int, default=400, help="questions of a set at most (its first ones; PIAF dev has 1,314)")
+    parser.add_argument("--sets", nargs="+", default=None, help="only these sets (seed, heldout, news-dev, piaf-dev-closed)")
     parser.add_argument("--report", type=Path, default=Path("eval/reports/variants.json"))
     args = parser.parse_args(argv)
     variants = args.variant or [
@@ -135,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     rows: dict[str, dict[str, dict[str, float]]] = {v: {} for v in variants}
     for dev in dev_sets(args.build):
+        if args.sets and dev.name not in args.sets:
+            continue
         questions, base = load_eval(dev.questions, dev.articles, None, settings)
         questions = questions[: args.limit]
         for v in variants:
