@@ -1,11 +1,17 @@
 """Splitting articles into overlapping chunks whose offsets are owned here.
 
-langchain's splitter decides where to cut (paragraphs, then sentences, then clauses);
-the offsets are computed by this module and checked: ``article.text[start:end] == chunk.text``.
+The cuts are those of langchain's ``RecursiveCharacterTextSplitter`` (paragraphs, then lines, sentences,
+clauses, words, characters; the pieces merged up to the chunk size, the end of each repeated as overlap), made
+here on offsets, so that each chunk's place is known instead of searched for: ``str.find`` of a piece's text
+places a sentence, byline or link that also occurs in the previous chunk there, and the text after it is then
+in no chunk. ``tests/index/test_chunking.py`` checks that the pieces are langchain's, and every build checks
+that the chunks cover every non-space character of the article: ``article.text[start:end] == chunk.text``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from index.corpus import Article
@@ -21,6 +27,7 @@ FRENCH_SEPARATORS = [
     r"\s+",
     "",
 ]
+_VISIBLE = re.compile(r"\S")
 
 
 @dataclass(frozen=True)
@@ -48,47 +55,100 @@ class ChunkingConfig:
             raise ValueError(f"chunk overlap must be at least 0 and less than the chunk size ({self.size}), got {self.overlap}")
 
 
+Offsets = tuple[int, int]
+
+
 class Chunker:
-    """Cuts articles with langchain's recursive splitter and locates each piece."""
+    """Cuts articles as langchain's recursive splitter does (keeping each separator at the end of the piece
+    before it, whitespace stripped from each chunk), on character offsets."""
 
     def __init__(self, config: ChunkingConfig | None = None) -> None:
-        from langchain_text_splitters import RecursiveCharacterTextSplitter
-
         self.config = config or ChunkingConfig()
-        self._splitter = RecursiveCharacterTextSplitter(
-            separators=FRENCH_SEPARATORS,
-            is_separator_regex=True,
-            keep_separator="end",
-            chunk_size=self.config.size,
-            chunk_overlap=self.config.overlap,
-            strip_whitespace=True,
-        )
 
     def split(self, article: Article) -> list[Chunk]:
-        pieces = self._splitter.split_text(article.text)
-        return [
-            Chunk(article.doc_id, f"{article.doc_id}#{i}", article.text[start:end], start, end)
-            for i, (start, end) in enumerate(locate_pieces(article.text, pieces, self.config.overlap))
-        ]
+        """The article's chunks, in text order; together they cover every non-space character of its text."""
+        text = article.text
+        spans = self.spans(text)
+        gap = first_uncovered(text, spans)
+        if gap is not None:  # the splitter covers the text by construction: this is a bug, never a silent loss
+            raise ValueError(f"article {article.doc_id!r}: character {gap} is in no chunk")
+        return [Chunk(article.doc_id, f"{article.doc_id}#{i}", text[a:b], a, b) for i, (a, b) in enumerate(spans)]
+
+    def spans(self, text: str) -> list[Offsets]:
+        """The chunks of ``text`` as (start, end) offsets, in order."""
+        return self._split(text, 0, len(text), FRENCH_SEPARATORS)
+
+    def _split(self, text: str, start: int, end: int, separators: list[str]) -> list[Offsets]:
+        """``RecursiveCharacterTextSplitter._split_text`` of ``text[start:end]``."""
+        part = text[start:end]  # searched as a string of its own, as langchain does (a lookbehind stops at its start)
+        separator, finer = separators[-1], []
+        for i, candidate in enumerate(separators):
+            if not candidate:
+                separator = candidate
+                break
+            if re.search(candidate, part):
+                separator, finer = candidate, separators[i + 1 :]
+                break
+        out: list[Offsets] = []
+        good: list[Offsets] = []
+        for a, b in _pieces(part, separator):
+            a, b = a + start, b + start
+            if b - a < self.config.size:
+                good.append((a, b))
+                continue
+            out += self._merge(text, good)
+            good = []
+            out += self._split(text, a, b, finer) if finer else [(a, b)]
+        return out + self._merge(text, good)
+
+    def _merge(self, text: str, splits: list[Offsets]) -> list[Offsets]:
+        """``TextSplitter._merge_splits`` of consecutive splits: each chunk up to the size, then its last
+        splits (up to the overlap) start the next one; each chunk whitespace-stripped, empty ones dropped."""
+        size, overlap = self.config.size, self.config.overlap
+        out: list[Offsets] = []
+        current: list[Offsets] = []
+        total = 0
+        for a, b in splits:
+            if total + (b - a) > size and current:
+                out += _stripped(text, current[0][0], current[-1][1])
+                while total > overlap or (total + (b - a) > size and total > 0):
+                    total -= current[0][1] - current[0][0]
+                    current = current[1:]
+            current.append((a, b))
+            total += b - a
+        return out + (_stripped(text, current[0][0], current[-1][1]) if current else [])
 
 
-def locate_pieces(text: str, pieces: list[str], overlap: int) -> list[tuple[int, int]]:
-    """Offsets of consecutive pieces in ``text``.
+def _pieces(part: str, separator: str) -> list[Offsets]:
+    """langchain's ``_split_text_with_regex`` with the separator kept at the end, as offsets in ``part``: the
+    text up to and including each match of ``separator`` (every character when it is empty), empty ones dropped."""
+    if not separator:
+        return [(i, i + 1) for i in range(len(part))]
+    out: list[Offsets] = []
+    at = 0
+    for match in re.finditer(separator, part):
+        if match.end() > at:
+            out.append((at, match.end()))
+        at = match.end()
+    if at < len(part):
+        out.append((at, len(part)))
+    return out
 
-    Pieces come in order; a piece starts after the previous one's start and no earlier
-    than ``overlap`` characters before the previous one's end, which picks the right
-    occurrence when a sentence repeats.
-    """
-    spans: list[tuple[int, int]] = []
-    prev_start, prev_end = -1, 0
-    for piece in pieces:
-        lower = max(prev_start + 1, prev_end - overlap)
-        start = text.find(piece, lower)
-        if start < 0:  # the splitter reached further back than its overlap
-            start = text.find(piece, prev_start + 1)
-        if start < 0:
-            raise ValueError(f"chunk not found in its article: {piece[:60]!r}")
-        end = start + len(piece)
-        spans.append((start, end))
-        prev_start, prev_end = start, end
-    return spans
+
+def _stripped(text: str, start: int, end: int) -> list[Offsets]:
+    """``text[start:end]`` without its leading and trailing whitespace, as one span; none when nothing is left."""
+    part = text[start:end]
+    a, b = start + len(part) - len(part.lstrip()), start + len(part.rstrip())
+    return [(a, b)] if b > a else []
+
+
+def first_uncovered(text: str, spans: Sequence[Offsets]) -> int | None:
+    """The offset of the first non-space character of ``text`` in none of ``spans`` (given in text order), or ``None``."""
+    reached = 0
+    for start, end in [*spans, (len(text), len(text))]:
+        if start > reached:
+            gap = _VISIBLE.search(text, reached, start)
+            if gap is not None:
+                return gap.start()
+        reached = max(reached, end)
+    return None
