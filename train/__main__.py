@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from index.models import DEFAULT_MODEL, resolve_model
-from qa.span_model import DEFAULT_WEIGHTS, SpanModel, card_path, read_card
+from qa.readers.span.model import DEFAULT_WEIGHTS, SpanModel, card_path, read_card
 from train.data import NEWS_DIR, PIAF_DIR, build, files_digest
 from train.evaluate import score
 from train.trainer import TrainConfig, train
