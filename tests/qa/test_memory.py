@@ -37,9 +37,10 @@ class FirstWordSpans:
         return [SpanGuess(p, 0, max(1, len(text.split(" ")[0])), 1.0, 0.0) for p, text in enumerate(passages) if text]
 
 
-def _live() -> tuple[int, int]:
-    """How many indexes and article tables exist, garbage held by cycles included (the collector is off)."""
-    kinds = [type(o) for o in gc.get_objects()]
+def _live(before: set[int]) -> tuple[int, int]:
+    """How many indexes and article tables exist besides those of ``before`` (ids of objects made by other tests
+    and still alive), garbage held by cycles included (the collector is off)."""
+    kinds = [type(o) for o in gc.get_objects() if id(o) not in before]
     return kinds.count(Index), kinds.count(ArticleTable)
 
 
@@ -69,6 +70,8 @@ def collector_off() -> Iterator[None]:
 
 @pytest.mark.parametrize("reader", ["evidence", "model"])
 def test_replaced_indexes_leave_memory_and_close_their_files(tmp_path: Path, articles_dir: Path, reader: str, collector_off: None) -> None:
+    others = [o for o in gc.get_objects() if type(o) in (Index, ArticleTable)]  # kept alive by this list meanwhile
+    before = {id(o) for o in others}
     embedder, root = FakeEmbedder(), tmp_path / "index"
     build_index(load_articles(articles_dir), embedder, root)
     settings = Settings(articles_dir=articles_dir, index_dir=root, model=embedder.name, reader=reader)  # type: ignore[arg-type]
@@ -87,7 +90,7 @@ def test_replaced_indexes_leave_memory_and_close_their_files(tmp_path: Path, art
             writer.upsert([Article(f"lyon-{i}", f"Grégoire Doucet, le maire de Lyon, a parlé {i} fois de la Saône.")])
         serving["pipeline"].ask(QUESTION)  # the readers fill their caches
         if i % 10 == 9:
-            seen.append((*_live(), *_descriptors(root)))
+            seen.append((*_live(before), *_descriptors(root)))
     indexes, tables, descriptors, deleted = zip(*seen, strict=True)
     assert set(indexes) == {1} and set(tables) == {1}, f"indexes alive after every 10 writes: {indexes}, article tables: {tables}"
     assert max(deleted) == 0, f"descriptors on deleted builds after every 10 writes: {deleted}"
