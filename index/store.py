@@ -14,8 +14,9 @@ Layout under the index root::
 
 A build writes a new ``builds/<id>``, flushes it to disk, and only then repoints ``current``;
 a failed build leaves the previous index untouched. A loader resolves ``current`` once and
-reads that build only, holding it so that pruning (which keeps the current build and the
-one before) never deletes it mid-load.
+reads that build only; it holds the build while it loads, and a loaded :class:`Index` holds it for
+as long as it lives, so that pruning (which keeps the current build, the one before and every held
+one) never deletes a build that a process, on this machine or another sharing the folder, has mapped.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -55,7 +58,7 @@ SPACY_MODEL = Annotator().model  # the annotator's default spaCy pipeline (a pac
 # 9: articles.json holds what each article's file said of it (author, site name, format, file name, summary only).
 FORMAT_VERSION = 9
 _KEEP_BUILDS = 2
-# Every build holds this empty file; a loader keeps a shared lock on it, and pruning skips a locked build.
+# Every build holds this empty file; a loader and a loaded index keep a shared lock on it, and pruning skips a locked build.
 _IN_USE = ".in-use"
 _RESOLVE_ATTEMPTS = 3
 # The modules of this package whose rules shape what a build stores: text normalisation and dates,
@@ -148,7 +151,8 @@ class Manifest:
 
 @dataclass
 class Index:
-    """A loaded index. Read-only after loading; shared by every request."""
+    """A loaded index. Read-only after loading; shared by every request. It holds its build (a shared lock on
+    the build's ``.in-use`` file) until it is freed: pruning, by this process or another, leaves the build alone."""
 
     path: Path
     manifest: Manifest
@@ -161,6 +165,53 @@ class Index:
 
     def chunk_vectors(self) -> np.ndarray:
         return np.asarray(self.chunk_index.reconstruct_n(0, self.chunk_index.ntotal), dtype=np.float32)
+
+
+class _Holds:
+    """The builds this process holds: one open ``.in-use`` file per build with a shared ``flock`` on it, however
+    many loaders and loaded indexes hold the build, closed (the lock released) when the last one lets go.
+
+    One file per build, because where ``flock`` is emulated with POSIX locks (a Linux NFS client), closing any
+    file of a build releases the whole process's lock on it, and a process's own lock never stops it from taking
+    an exclusive one: pruning asks :meth:`held` before it tries."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[Path, tuple[IO[bytes], int]] = {}
+
+    def take(self, build: Path) -> bool:
+        """Hold ``build``; false when it has no ``.in-use`` file (pruned, or a build without one)."""
+        build = build.resolve()
+        with self._lock:  # one thread at a time: a file opened twice would lose the lock when either closes
+            if build in self._files:
+                marker, count = self._files[build]
+                self._files[build] = (marker, count + 1)
+                return True
+            try:
+                marker = (build / _IN_USE).open("rb")
+            except FileNotFoundError:
+                return False
+            fcntl.flock(marker, fcntl.LOCK_SH)  # waits while a pruner holds it (it renames the build away, then lets go)
+            self._files[build] = (marker, 1)
+            return True
+
+    def release(self, build: Path) -> None:
+        build = build.resolve()
+        with self._lock:
+            marker, count = self._files[build]
+            if count > 1:
+                self._files[build] = (marker, count - 1)
+                return
+            del self._files[build]
+        marker.close()
+
+    def held(self, build: Path) -> bool:
+        build = build.resolve()
+        with self._lock:
+            return build in self._files
+
+
+_HOLDS = _Holds()
 
 
 def corpus_hash(articles: Sequence[Article]) -> str:
@@ -227,22 +278,23 @@ def using_current(root: Path) -> Iterator[Path]:
     nothing for the caller, and pruning skips a held build (a shared lock on its ``.in-use`` file)."""
     for _ in range(_RESOLVE_ATTEMPTS):
         build = current_build(root)
-        try:
-            marker = (build / _IN_USE).open("rb")
-        except FileNotFoundError:
+        if not _HOLDS.take(build):
             if (build / "manifest.json").is_file():  # a build without the marker: nothing to hold it by
                 yield build
                 return
             continue  # pruned between the resolve and the open (pruning renames it away first): resolve again
-        with marker:
-            fcntl.flock(marker, fcntl.LOCK_SH)
+        try:
             if (build / "manifest.json").is_file():  # not pruned while we waited for the lock
                 yield build
                 return
+        finally:
+            _HOLDS.release(build)
     raise IndexNotBuilt(f"the index at {root} kept changing while it loaded: try again")
 
 
 def _remove_unless_held(build: Path) -> None:
+    if _HOLDS.held(build):  # this process reads it (its own lock would not stop it)
+        return
     try:
         marker = (build / _IN_USE).open("rb")
     except FileNotFoundError:  # a build left half-written by a crash: nobody can hold it
@@ -518,7 +570,10 @@ def load_build(build: Path, root: Path, *, model: str | None = None, dense: Dens
         or chunk_index.d != manifest.dim
     ):
         raise IndexIncompatible(f"index at {build} is inconsistent (counts or dimension differ): rebuild it with `qa index build`")
-    return Index(build, manifest, articles, chunks, sentences, chunk_index, lexical, spans)
+    index = Index(build, manifest, articles, chunks, sentences, chunk_index, lexical, spans)
+    if _HOLDS.take(build):  # already held by the loader: one more holder, released when the index is freed
+        weakref.finalize(index, _HOLDS.release, build)
+    return index
 
 
 def why_stale(root: Path, articles: Sequence[Article], expected: Fingerprint) -> list[str]:

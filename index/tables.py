@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import mmap
-from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
@@ -59,16 +59,13 @@ class ArticleTable(Mapping[str, Article]):
         self._texts = texts
         self._offsets = offsets
         self._rows = {doc_id: row for row, doc_id in enumerate(self.doc_ids)}
-        # a question reads the few articles it retrieved many times over: keep the latest ones decoded
-        self.text = lru_cache(maxsize=_DECODED_TEXTS)(self._decode)
+        # a question reads the few articles it retrieved many times over: keep the latest ones decoded. The cache
+        # holds the columns, not this table: a cache bound to ``self`` is a reference cycle, and a replaced index
+        # caught in one keeps its memory and its mapped files until a full garbage collection.
+        self.text: Callable[[int], str] = lru_cache(maxsize=_DECODED_TEXTS)(partial(_decode, texts, offsets))
 
     def row(self, doc_id: str) -> int:
         return self._rows[doc_id]
-
-    def _decode(self, row: int) -> str:
-        """The text of the article at ``row``."""
-        a, b = int(self._offsets[row]), int(self._offsets[row + 1])
-        return self._texts[a:b].decode("utf-8")
 
     def date(self, row: int) -> str | None:
         return self._dates[row]
@@ -88,6 +85,12 @@ class ArticleTable(Mapping[str, Article]):
 
     def __len__(self) -> int:
         return len(self.doc_ids)
+
+
+def _decode(texts: mmap.mmap | bytes, offsets: np.ndarray, row: int) -> str:
+    """The text of the article at ``row``."""
+    a, b = int(offsets[row]), int(offsets[row + 1])
+    return texts[a:b].decode("utf-8")
 
 
 class _Rows(Sequence[T]):

@@ -93,9 +93,10 @@ def writer_for(settings: Settings, serving: Pipeline, publish: Callable[[Pipelin
     """The writer of a serving process: its pipelines reuse ``serving``'s embedder and span model (no
     model is loaded again per write); spaCy's French model loads here, once."""
     span_model = serving.reader.model if isinstance(serving.reader, ModelReader) else None
+    embedder = serving.embedder  # the models, not the serving pipeline: holding it would keep its index for ever
 
     def make_pipeline(index: Index) -> Pipeline:
-        return pipeline_for(index, serving.embedder, settings, span_model)
+        return pipeline_for(index, embedder, settings, span_model)
 
     config = WriterConfig(
         chunking_config(settings),
@@ -103,4 +104,4 @@ def writer_for(settings: Settings, serving: Pipeline, publish: Callable[[Pipelin
         max_batch=settings.max_batch_articles,
         max_article_chars=settings.max_article_chars,
     )
-    return Writer(settings.articles_dir, settings.index_dir, serving.embedder, Annotator().load(), make_pipeline, publish, config)
+    return Writer(settings.articles_dir, settings.index_dir, embedder, Annotator().load(), make_pipeline, publish, config)

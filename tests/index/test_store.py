@@ -4,6 +4,8 @@ import importlib.metadata
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from pathlib import Path
@@ -18,11 +20,13 @@ from index.errors import IndexIncompatible, IndexNotBuilt
 from index.store import (
     FORMAT_VERSION,
     Fingerprint,
+    Index,
     build_index,
     code_hash,
     fingerprint,
     is_up_to_date,
     load_index,
+    read_build_manifest,
     read_manifest,
     why_stale,
 )
@@ -193,7 +197,21 @@ def test_a_swap_between_manifest_and_files_does_not_mix_builds(
     assert read_manifest(root).articles == 1  # the swap did happen
 
 
-def test_pruning_never_deletes_a_build_while_it_loads(
+def _everything(index: Index, fake_embedder: FakeEmbedder) -> tuple[object, ...]:
+    """What a loaded index answers from its files: every text, chunk, sentence and span, a dense and a BM25 search."""
+    query = fake_embedder.encode_queries(["Samsung Séoul"])
+    _, rows = index.chunk_index.search(query, 3)
+    return (
+        [index.articles[doc_id].text for doc_id in index.articles],
+        list(index.chunks),
+        list(index.sentences),
+        list(index.sentence_spans),
+        rows.tolist(),
+        index.lexical.scores(["samsung"]).tolist(),
+    )
+
+
+def test_pruning_never_deletes_a_build_while_it_loads_or_serves(
     tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "idx"
@@ -209,11 +227,56 @@ def test_pruning_never_deletes_a_build_while_it_loads(
     monkeypatch.setattr(store, "read_tables", read_while_two_builds_land)
     index = load_index(root)
     assert index.manifest == first and len(index.articles) == 3
-    assert index.path.is_dir()  # still there: the loader held it
-    assert len(list((root / "builds").iterdir())) == 3
-    build_index(articles, fake_embedder, root)  # nobody holds it now: pruned
-    assert not index.path.exists()
+    read = _everything(index, fake_embedder)
+    assert len(read[0]) == 3 and read[4][0] and sum(read[5]) > 0
+    for count in (2, 1, 2):  # the loaded index holds its build: builds land, it stays
+        build_index(articles[:count], fake_embedder, root)
+        assert index.path.is_dir() and _everything(index, fake_embedder) == read
+    assert len(list((root / "builds").iterdir())) == 3  # current, the one before, and the one served
+    path = index.path
+    del index  # nobody holds it now: the next build prunes it
+    build_index(articles, fake_embedder, root)
+    assert not path.exists()
     assert len(list((root / "builds").iterdir())) == 2
+
+
+def test_a_loaded_index_reads_on_after_its_build_is_deleted(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
+    """On a local disk a mapped file outlives its deletion: an index whose build a pruner that could not see
+    the lock deleted (as on a network folder that does not share locks) reads on, every file of it."""
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    index = load_index(root)
+    read = _everything(index, fake_embedder)
+    shutil.rmtree(index.path)
+    assert not index.path.exists()
+    assert _everything(index, fake_embedder) == read
+
+
+def test_another_process_holding_an_index_keeps_its_build(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:
+    """Another process (a replica on another machine of a shared folder) keeps its build for as long as its
+    index is loaded, however many builds land meanwhile; once it exits, the next build prunes it."""
+    root = tmp_path / "idx"
+    build_index(articles, fake_embedder, root)
+    served = read_manifest(root)
+    script = (
+        "import sys; from pathlib import Path; from index.store import load_index\n"
+        "index = load_index(Path(sys.argv[1])); print(index.path, flush=True); sys.stdin.read()"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    command = [sys.executable, "-c", script, str(root)]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env) as replica:
+        assert replica.stdout is not None and replica.stdin is not None
+        line = replica.stdout.readline().strip()
+        assert line, "the other process did not load the index"
+        held = Path(line)
+        assert held.is_dir() and read_build_manifest(held, root) == served
+        for count in (2, 1, 2):
+            build_index(articles[:count], fake_embedder, root)
+        assert held.is_dir() and len(list((root / "builds").iterdir())) == 3
+        replica.stdin.close()
+        assert replica.wait(timeout=60) == 0
+    build_index(articles, fake_embedder, root)
+    assert not held.exists()
 
 
 def test_a_held_build_survives_pruning(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbedder) -> None:

@@ -203,20 +203,31 @@ def test_kill_during_adds_and_a_rebuild_keeps_a_whole_index(server: Server) -> N
     done = client.post("/documents", json={"articles": [article(9)]}, headers=AUTH)
     assert done.status_code == 200
     acknowledged.add(article(9)["id"])
+    served_build = (server.index / "current").resolve()
     job = client.post("/index/rebuild", headers=AUTH)
     assert job.status_code == 202
+    job_url = f"/index/jobs/{job.json()['job_id']}"
     deadline = time.monotonic() + 60
-    while client.get(f"/index/jobs/{job.json()['job_id']}", headers=AUTH).json()["status"] == "queued":
-        assert time.monotonic() < deadline
+    while not client.get(job_url, headers=AUTH).json()["stage"].startswith("embedding"):
+        assert time.monotonic() < deadline, client.get(job_url, headers=AUTH).json()
         time.sleep(0.05)
-    time.sleep(0.5)  # into the embedding of every article
-    rebuilding = client.get(f"/index/jobs/{job.json()['job_id']}", headers=AUTH).json()
+    time.sleep(0.5)  # into the embedding of every article (several seconds of it)
+    rebuilding = client.get(job_url, headers=AUTH).json()
     server.kill()
+    # The guard: the kill landed inside the rebuild, not before it began or after it swapped its build in.
+    assert rebuilding["status"] == "running" and rebuilding["stage"].startswith("embedding"), (
+        f"the rebuild was not running at the kill ({rebuilding}): the test proved nothing"
+    )
+    assert (server.index / "current").resolve() == served_build, "the rebuild finished before the kill: the test proved nothing"
     client = server.start()
     check_whole(client, server, acknowledged)
     print(
         json.dumps(
-            {"adds": outcomes, "rebuild_at_kill": rebuilding["status"], "start_seconds": [round(s, 1) for s in server.starts]},
+            {
+                "adds": outcomes,
+                "rebuild_at_kill": f"{rebuilding['status']}: {rebuilding['stage']}",
+                "start_seconds": [round(s, 1) for s in server.starts],
+            },
             ensure_ascii=False,
         )
     )

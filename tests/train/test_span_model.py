@@ -76,6 +76,76 @@ def test_best_spans_respect_order_and_maximum_length() -> None:
     assert best_spans(start, end, offsets, max_tokens=1, k=1)[0][:2] == (3, 3)
 
 
+# "Grégoire Doucet, maire" as e5's tokenizer cuts it: "▁Gré" "go" "ire" "▁Dou" "cet" ","; the offsets of a
+# token after a space hold the space.
+NAME = "Grégoire Doucet, maire"
+NAME_TOKENS = [(0, 3), (3, 5), (5, 8), (8, 12), (12, 15), (15, 16), (16, 22)]
+
+
+def test_word_edges_say_which_tokens_start_and_end_words() -> None:
+    from qa.readers.span.model import word_edges
+
+    starts, ends = word_edges(NAME, NAME_TOKENS)
+    assert starts == [True, False, False, True, False, True, True]
+    assert ends == [False, False, True, False, True, True, True]
+    text = "Cafe\u0301 de l'Oracle, Jae-myung 2026."  # e5 leaves the combining accent out of every token
+    tokens = [(0, 4), (5, 8), (8, 10), (10, 11), (11, 12), (12, 14), (14, 17), (17, 18), (18, 21), (21, 22), (22, 23), (23, 28), (28, 31)]
+    tokens += [(31, 33), (33, 34)]
+    starts, ends = word_edges(text, tokens)
+    assert ends[0]  # "Cafe" ends its word: the accent after it belongs to it
+    assert starts[4] and not starts[5] and ends[6]  # "Oracle" after the apostrophe, not "racle"
+    assert not ends[8] and not starts[13] and not ends[12]  # "Ja|e", "20|26"
+
+
+def test_best_spans_start_and_end_on_word_edges() -> None:
+    """The model's favourite pieces of words ("Gré", "cet") are not offered; the whole name is (issue 21, item 6)."""
+    offsets: list[tuple[int, int] | None] = [None, *NAME_TOKENS, None]
+    start = np.array([0.0, 9, 1, 0, 2, 8, 0, 0, 0])  # likes starting at "Gré" and at "cet"
+    end = np.array([0.0, 9, 0, 1, 0, 8, 0, 0, 0])  # likes ending at "Gré" and at "cet"
+    unchecked = best_spans(start, end, offsets, max_tokens=10, k=3)
+    assert (1, 1, 18.0) in unchecked and (5, 5, 16.0) in unchecked  # what the model alone would offer
+    from qa.readers.span.model import word_edges
+
+    starts, ends = word_edges(NAME, NAME_TOKENS)
+    flags = {"may_start": [False, *starts, False], "may_end": [False, *ends, False]}
+    spans = best_spans(start, end, offsets, max_tokens=10, k=3, **flags)
+    assert spans[0] == (1, 5, 17.0)  # "Grégoire Doucet"
+    for a, b, _ in spans:
+        first, last = offsets[a], offsets[b]
+        assert first is not None and last is not None
+        assert NAME[first[0] : last[1]].strip() in {"Grégoire Doucet", "Grégoire", "Doucet", "Grégoire Doucet,", "Doucet,"}
+
+
+def test_windows_carry_the_word_edges(tiny_base: Path) -> None:
+    from qa.readers.span.model import word_edges
+
+    tok = _tokenizer(tiny_base)
+    for w in make_windows(tok, "Qui a versé l'argent ?", [TRICKY], WindowConfig(max_length=24, stride=4, max_question_tokens=8)):
+        assert len(w.may_start) == len(w.may_end) == len(w.offsets)
+        tokens = [(o, s, e) for o, s, e in zip(w.offsets, w.may_start, w.may_end, strict=True) if o is not None]
+        assert not any(s or e for o, s, e in zip(w.offsets, w.may_start, w.may_end, strict=True) if o is None)
+        assert [(s, e) for _, s, e in tokens] == list(zip(*word_edges(TRICKY, [o for o, _, _ in tokens]), strict=True))
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "expected"),
+    [
+        ("Le maire, Grégoire Doucet.", "Gré", "Grégoire"),
+        ("Le maire, Grégoire Doucet.", "cet", "Doucet"),
+        ("La maison Cartier, place Bellecour.", "tier", "Cartier"),
+        ("Au Cafe\u0301 du port.", "Cafe", "Cafe\u0301"),  # the combining accent after the last letter is kept
+        ("Au Cafe\u0301 du port.", "afe", "Cafe\u0301"),
+        ("Elle a versé 900\u00a0000 euros.", "900\u00a00", "900\u00a0000"),
+        ("l'Oracle de Delphes", "Oracle", "Oracle"),  # an elision stays out
+        ("Lee Jae-myung, président", "Jae-myung", "Jae-myung"),
+    ],
+)
+def test_trim_widens_a_piece_of_a_word_to_the_whole_word(text: str, piece: str, expected: str) -> None:
+    start = text.index(piece)
+    a, b = trim(text, start, start + len(piece))
+    assert text[a:b] == expected
+
+
 def _shipped(tiny_base: Path, tmp_path: Path) -> Path:
     model = build_model(tiny_base)
     weights = tmp_path / "span_reader.safetensors"

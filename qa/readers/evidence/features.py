@@ -15,9 +15,9 @@ import bisect
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import pairwise
 
 import numpy as np
@@ -154,6 +154,44 @@ class Evidence:
     unknown_terms: float
 
 
+Positions = tuple[tuple[int, int, str], ...]
+
+
+def _sentence_terms(index: Index, row: int) -> frozenset[str]:
+    return keyed(terms(index.sentences[row].text))
+
+
+def _doc_terms(index: Index, doc_id: str) -> frozenset[str]:
+    return keyed(terms(index.articles[doc_id].text))
+
+
+def _word_positions(index: Index, row: int) -> Positions:
+    """(start, end, stem) of each word of a sentence, in document offsets ("" for a stopword)."""
+    s = index.sentences[row]
+    out = []
+    for m in _WORD.finditer(s.text):
+        stem = terms(m.group())
+        out.append((m.start() + s.start, m.end() + s.start, stem[0] if stem else ""))
+    return tuple(out)
+
+
+def _row_spans(index: Index, positions: Callable[[int], Positions], row: int) -> tuple[SpanInfo, ...]:
+    """The candidate spans of a sentence with what does not depend on the question."""
+    sentence = index.sentences[row]
+    text = index.articles[sentence.doc_id].text
+    starts = [a for a, _, _ in positions(row)]
+    labels_of: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for start, end, label in index.sentence_spans[row]:
+        labels_of[start, end].add(label)  # the same words may carry several labels
+    out = []
+    for (start, end), labels in labels_of.items():
+        first, last = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
+        span_text = text[start:end]
+        listing = bool(labels & _NAMES) and bool(_LIST.search(span_text))
+        out.append(SpanInfo(start, end, frozenset(labels), first, last, span_text[:1].isupper(), answer_key(span_text), listing))
+    return tuple(out)
+
+
 class EvidenceBuilder:
     """Per-index caches (sentence terms, word positions, term rarity) and the feature rows."""
 
@@ -164,25 +202,12 @@ class EvidenceBuilder:
         self._rows, self._starts = located.rows, located.starts
         self._n_chunks = max(1, len(index.chunks))
         self._max_idf = math.log(1.0 + (self._n_chunks + 0.5) / 0.5)
-        self.sentence_terms = lru_cache(maxsize=65536)(self._sentence_terms)
-        self.doc_terms = lru_cache(maxsize=4096)(self._doc_terms)
-        self.positions = lru_cache(maxsize=65536)(self._word_positions)
-        self.rows_spans = lru_cache(maxsize=65536)(self._row_spans)
-
-    def _sentence_terms(self, row: int) -> frozenset[str]:
-        return keyed(terms(self.index.sentences[row].text))
-
-    def _doc_terms(self, doc_id: str) -> frozenset[str]:
-        return keyed(terms(self.index.articles[doc_id].text))
-
-    def _word_positions(self, row: int) -> tuple[tuple[int, int, str], ...]:
-        """(start, end, stem) of each word of a sentence, in document offsets ("" for a stopword)."""
-        s = self.index.sentences[row]
-        out = []
-        for m in _WORD.finditer(s.text):
-            stem = terms(m.group())
-            out.append((m.start() + s.start, m.end() + s.start, stem[0] if stem else ""))
-        return tuple(out)
+        # The caches hold the index, never this builder: a cache bound to ``self`` is a reference cycle, and a
+        # replaced index caught in one stays in memory, its files mapped, until a full garbage collection.
+        self.sentence_terms: Callable[[int], frozenset[str]] = lru_cache(maxsize=65536)(partial(_sentence_terms, index))
+        self.doc_terms: Callable[[str], frozenset[str]] = lru_cache(maxsize=4096)(partial(_doc_terms, index))
+        self.positions: Callable[[int], Positions] = lru_cache(maxsize=65536)(partial(_word_positions, index))
+        self.rows_spans: Callable[[int], tuple[SpanInfo, ...]] = lru_cache(maxsize=65536)(partial(_row_spans, index, self.positions))
 
     def previous_row(self, row: int) -> int | None:
         """The row of the sentence before ``row`` in its article (``None`` for an article's first): the row
@@ -296,22 +321,6 @@ class EvidenceBuilder:
         joined = np.stack([vectors[r] + vectors[previous[r]] if r in previous else vectors[r] for r in rows])
         joined /= np.linalg.norm(joined, axis=1, keepdims=True) + 1e-12
         return (joined @ query).tolist()  # type: ignore[no-any-return]
-
-    def _row_spans(self, row: int) -> tuple[SpanInfo, ...]:
-        """The candidate spans of a sentence with what does not depend on the question."""
-        sentence = self.index.sentences[row]
-        text = self.index.articles[sentence.doc_id].text
-        starts = [a for a, _, _ in self.positions(row)]
-        labels_of: dict[tuple[int, int], set[str]] = defaultdict(set)
-        for start, end, label in self.index.sentence_spans[row]:
-            labels_of[start, end].add(label)  # the same words may carry several labels
-        out = []
-        for (start, end), labels in labels_of.items():
-            first, last = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
-            span_text = text[start:end]
-            listing = bool(labels & _NAMES) and bool(_LIST.search(span_text))
-            out.append(SpanInfo(start, end, frozenset(labels), first, last, span_text[:1].isupper(), answer_key(span_text), listing))
-        return tuple(out)
 
     def _spans(
         self,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,11 +52,14 @@ class WindowConfig:
 @dataclass(frozen=True)
 class Window:
     """One window of a passage: token ids, and for each token its character span in the passage
-    (``None`` for question and special tokens)."""
+    (``None`` for question and special tokens) and whether an answer may start or end with it: a span starts
+    where a word starts and ends where one ends, never inside a word ("Gré" of "Grégoire", "cet" of "Doucet")."""
 
     passage: int  # index of the passage it reads
     input_ids: list[int]
     offsets: list[tuple[int, int] | None]
+    may_start: list[bool] = field(default_factory=list)  # empty: any passage token
+    may_end: list[bool] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,15 +83,19 @@ def make_windows(tokenizer: Any, question: str, passages: Sequence[str], config:
     windows: list[Window] = []
     for p, passage in enumerate(passages):
         enc = tokenizer(passage, add_special_tokens=False, return_offsets_mapping=True)
-        ids, offsets = enc["input_ids"], [tuple(o) for o in enc["offset_mapping"]]
+        ids, offsets = enc["input_ids"], [(int(a), int(b)) for a, b in enc["offset_mapping"]]
+        starts, ends = word_edges(passage, offsets)
         start = 0
         while True:
             part = slice(start, start + room)
+            outside = [False] * len(head)
             windows.append(
                 Window(
                     p,
                     [*head, *ids[part], sep],
-                    [None] * len(head) + [(int(a), int(b)) for a, b in offsets[part]] + [None],
+                    [None] * len(head) + offsets[part] + [None],
+                    [*outside, *starts[part], False],
+                    [*outside, *ends[part], False],
                 )
             )
             if start + room >= len(ids):
@@ -96,14 +104,52 @@ def make_windows(tokenizer: Any, question: str, passages: Sequence[str], config:
     return windows
 
 
+def _is_mark(char: str) -> bool:
+    """A combining mark (the accent of "e\u0301"): part of the letter before it."""
+    return unicodedata.category(char).startswith("M")
+
+
+def _in_word(char: str) -> bool:
+    return char.isalnum() or _is_mark(char)
+
+
+def word_edges(text: str, offsets: Sequence[tuple[int, int]]) -> tuple[list[bool], list[bool]]:
+    """For each token ``text[a:b]``: whether its first visible character starts a word (or is not part of one),
+    and whether a word ends with it (its last character, combining marks after it included, is followed by no
+    letter or digit). A token of spaces only is neither."""
+    starts, ends = [], []
+    for a, b in offsets:
+        visible = a
+        while visible < b and text[visible].isspace():
+            visible += 1
+        if visible == b:
+            starts.append(False)
+            ends.append(False)
+            continue
+        starts.append(visible == 0 or not _in_word(text[visible - 1]) or not _in_word(text[visible]))
+        after = b
+        while after < len(text) and _is_mark(text[after]):
+            after += 1
+        ends.append(after == len(text) or not _in_word(text[after]) or not _in_word(text[b - 1]))
+    return starts, ends
+
+
 def best_spans(
-    start_logits: np.ndarray, end_logits: np.ndarray, offsets: Sequence[tuple[int, int] | None], max_tokens: int, k: int = 3
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: Sequence[tuple[int, int] | None],
+    max_tokens: int,
+    k: int = 3,
+    *,
+    may_start: Sequence[bool] = (),
+    may_end: Sequence[bool] = (),
 ) -> list[tuple[int, int, float]]:
-    """The ``k`` best (first token, last token, start + end logit) over passage tokens, at most ``max_tokens`` long."""
-    passage = np.array([o is not None for o in offsets])
+    """The ``k`` best (first token, last token, start + end logit) over passage tokens, at most ``max_tokens``
+    long, first token among ``may_start`` and last among ``may_end`` (when given: one flag per token)."""
     n = len(offsets)
-    s = np.where(passage, start_logits[:n], -np.inf)
-    e = np.where(passage, end_logits[:n], -np.inf)
+    passage = np.array([o is not None for o in offsets])
+    s = np.where(passage & (np.asarray(may_start, dtype=bool) if len(may_start) else True), start_logits[:n], -np.inf)
+    e = np.where(passage & (np.asarray(may_end, dtype=bool) if len(may_end) else True), end_logits[:n], -np.inf)
     scores = s[:, None] + e[None, :]
     i, j = np.indices(scores.shape)
     scores[(j < i) | (j - i >= max_tokens)] = -np.inf
@@ -121,13 +167,21 @@ _TRIM_END = " \t\n\r\u00a0\u202f,;:«»\"“”'’)]."
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """Shrink ``text[start:end]`` past spaces and dangling punctuation (an abbreviation keeps its dot)."""
+    """Shrink ``text[start:end]`` past spaces and dangling punctuation (an abbreviation keeps its dot), and widen
+    it to whole words: a span cut inside a word takes the whole word, and the combining marks after its last
+    letter ("Cafe\u0301")."""
     while start < end and text[start] in _TRIM:
         start += 1
     while end > start and text[end - 1] in _TRIM_END:
         if text[end - 1] == "." and end - start > 1 and text[end - 2].isupper():
             break  # "J.", "S.A."
         end -= 1
+    if end <= start:
+        return start, end
+    while start > 0 and _in_word(text[start - 1]) and _in_word(text[start]):
+        start -= 1
+    while end < len(text) and (_is_mark(text[end]) or (_in_word(text[end]) and _in_word(text[end - 1]))):
+        end += 1
     # keep paired brackets and quotes whole
     for opening, closing in (("(", ")"), ("«", "»")):
         if text[start:end].count(opening) > text[start:end].count(closing) and end < len(text) and text[end] == closing:
@@ -189,7 +243,8 @@ class SpanModel:
             starts, ends = self._run(np.array(ids, dtype=np.int64), np.array(mask, dtype=np.int64))
             for w, s, e in zip(batch, starts, ends, strict=True):
                 null = float(s[0] + e[0])
-                for a, z, score in best_spans(s, e, w.offsets, self.windows.max_answer_tokens, k):
+                spans = best_spans(s, e, w.offsets, self.windows.max_answer_tokens, k, may_start=w.may_start, may_end=w.may_end)
+                for a, z, score in spans:
                     first, last = w.offsets[a], w.offsets[z]
                     assert first is not None and last is not None
                     guesses.append(SpanGuess(w.passage, first[0], last[1], score - null, null))

@@ -108,8 +108,9 @@ class ModelReader:
         return self._located.at(doc_id, offset)
 
     def passages(self, hits: list[Hit]) -> list[Passage]:
-        """The chunks widened to whole sentences, overlapping ones of an article merged, in retrieval order."""
-        out: list[Passage] = []
+        """The chunks widened to whole sentences, overlapping (or touching) ones of an article merged until none
+        overlap, in retrieval order (a merged passage ranks as its best chunk)."""
+        widened: list[Passage] = []
         for hit in hits[: self.config.max_chunks]:
             c = hit.chunk
             start, end = c.start, c.end
@@ -119,13 +120,8 @@ class ModelReader:
                 end = max(end, self.index.sentences[last].end)
             if end - start > self.config.max_passage_chars:
                 start, end = c.start, c.end
-            for i, p in enumerate(out):
-                if p.doc_id == c.doc_id and start <= p.end and end >= p.start:
-                    out[i] = Passage(p.doc_id, min(p.start, start), max(p.end, end))
-                    break
-            else:
-                out.append(Passage(c.doc_id, start, end))
-        return out
+            widened.append(Passage(c.doc_id, start, end))
+        return merge_passages(widened)
 
     def confidence(self, score: float) -> float:
         a, b = self.config.calibration
@@ -204,3 +200,19 @@ class ModelReader:
             alternatives=tuple(span(found[i]) for i in distinct_alternatives((p.doc_id, start, end), key, places, keys)),
             supporting=tuple(supporting.values()),
         )
+
+
+def merge_passages(passages: list[Passage]) -> list[Passage]:
+    """Merge the passages of each article that overlap or touch, by a sweep over them sorted by start: a merged
+    passage that reaches a third one takes it in too, so nothing is read twice. The merged passages come in the
+    order of their first member in ``passages``."""
+    ranked = sorted(range(len(passages)), key=lambda i: (passages[i].doc_id, passages[i].start))
+    merged: list[tuple[int, Passage]] = []  # (rank of its first member, passage)
+    for i in ranked:
+        p = passages[i]
+        if merged and merged[-1][1].doc_id == p.doc_id and p.start <= merged[-1][1].end:
+            rank, q = merged[-1]
+            merged[-1] = (min(rank, i), Passage(q.doc_id, q.start, max(q.end, p.end)))
+        else:
+            merged.append((i, p))
+    return [p for _, p in sorted(merged, key=lambda item: item[0])]
