@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="span reader: a first passage whose best span reaches this confidence settles the question, "
-        "the other passages are not read (default: every passage is read)",
+        "the other passages are not read (default: its card's; 1 reads every passage)",
     )
     model_threshold: float | None = Field(None, ge=0.0, le=1.0, description="span reader's no-answer threshold (default: its card's)")
     reader_chunks: int = Field(5, ge=1, le=20, description="top chunks the evidence reader draws sentences from")

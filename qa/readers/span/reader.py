@@ -74,7 +74,8 @@ class ModelReader:
     def config_from_card(
         cls, model: SpanModel, max_chunks: int, threshold: float | None = None, settle: float | None = None
     ) -> ModelReaderConfig:
-        """The calibration and no-answer threshold fitted for these weights (``python -m train tune``)."""
+        """The calibration, no-answer threshold and settling confidence fitted for these weights (``python -m train
+        tune``, ``python -m eval.variants``); ``threshold`` and ``settle`` override the card's."""
         card = model.card
         a, b = card.get("calibration", (1.0, 0.0))
         t = threshold if threshold is not None else float(card.get("no_answer_threshold", 0.5))
@@ -84,7 +85,7 @@ class ModelReader:
             calibration=(float(a), float(b)),
             passage_penalty=float(card.get("passage_penalty", 0.0)),
             kind_weight=float(card.get("kind_weight", 0.0)),
-            settle_confidence=settle,
+            settle_confidence=settle if settle is not None else _optional_float(card.get("settle_confidence")),
         )
 
     def kind_match(self, analysis: QuestionAnalysis, doc_id: str, start: int, end: int) -> float:
@@ -216,3 +217,7 @@ def merge_passages(passages: list[Passage]) -> list[Passage]:
         else:
             merged.append((i, p))
     return [p for _, p in sorted(merged, key=lambda item: item[0])]
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(str(value))
