@@ -16,17 +16,17 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from eval.metrics import mean, percentile
+from eval.profile import Recording
 from eval.questions import Question
 from eval.run import DEFAULT_QUESTIONS, load_eval, run_questions, summarize
 from qa.factory import load_span_model, pipeline_for
 from qa.pipeline import Pipeline
-from qa.readers.span.model import SpanGuess, SpanModel, make_windows
+from qa.readers.span.model import SpanModel
 from qa.readers.span.reader import ModelReader
 from qa.settings import Settings
 
@@ -66,27 +66,12 @@ def parse_variant(text: str) -> dict[str, Any]:
     return out
 
 
-@dataclass
-class Counting:
-    """A span model that counts the windows and tokens it is given to read (then reads them)."""
-
-    inner: SpanModel
-    windows: int = 0
-    tokens: int = 0
-
-    def read(self, question: str, passages: Sequence[str], **kwargs: Any) -> list[SpanGuess]:
-        made = make_windows(self.inner.tokenizer, question, passages, self.inner.windows)
-        self.windows += len(made)
-        self.tokens += sum(len(w.input_ids) for w in made)
-        return self.inner.read(question, passages, **kwargs)
-
-
 def reading(pipeline: Pipeline, questions: list[Question], closed: bool) -> tuple[float, float]:
     """Mean windows and tokens the span reader reads a question, settling included (asked as the eval asks)."""
     reader = pipeline.reader
     if not isinstance(reader, ModelReader):
         return float("nan"), float("nan")
-    counting = Counting(reader.model)
+    counting = Recording(reader.model)
     counted = pipeline.with_reader(ModelReader(pipeline.index, counting, reader.config))  # type: ignore[arg-type]
     run_questions(counted, questions, 5, closed=closed)
     return counting.windows / max(1, len(questions)), counting.tokens / max(1, len(questions))
