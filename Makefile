@@ -85,7 +85,7 @@ train: models train-data $(TRAIN_OUT)/init/span_reader.safetensors ## fine-tune 
 	$(PY) -m train tune $(TRAIN_OUT)/french/span_reader.safetensors
 	$(PY) -m train install $(TRAIN_OUT)/french/span_reader.safetensors
 
-bench: models            ## index build time, encode throughput; warm POST /ask on the eval sets (1 and 8 clients) and where the time goes (ARGS="--ask-only")
+bench: models            ## qa index build end to end per stage (115 PIAF articles) and extraction files/s per format, encode throughput; warm POST /ask on the eval sets (1 and 8 clients) and where the time goes (ARGS="--ask-only" or "--ingest-only")
 	$(PY) -m train.export --out build/eval   # the news development split, for the questions of POST /ask
 	$(PY) -m eval.bench $(ARGS)
 

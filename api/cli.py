@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from index.annotate_process import AnnotatorProcess
 from index.article_files import read_articles, scan_folder
 from index.chunking import ChunkingConfig
 from index.corpus import ARTICLE_SUFFIXES, Article, Scan, skipped_lines
@@ -23,7 +24,7 @@ from index.distributed import LOCAL
 from index.errors import ClusterError, CorpusError, QAError
 from index.store import Manifest, build_index, fingerprint, read_manifest, why_stale
 from index.update import sync_index
-from qa.factory import chunking_config, load_embedder, load_pipeline, load_span_model, unloaded_embedder
+from qa.factory import annotator_for, chunking_config, load_embedder, load_pipeline, load_span_model, unloaded_embedder
 from qa.pipeline import validate_question
 from qa.retrieval import Mode
 from qa.settings import Settings
@@ -51,27 +52,41 @@ def _print_skipped(scan: Scan) -> None:
 def _build(settings: Settings, args: argparse.Namespace) -> int:
     # read under the folder's lock, an article change a crashed server left half done finished first; read again
     # under the build lock, so that a write a server acknowledged during the analysis is in the build swapped in
+    started = time.perf_counter()
     scan = _read_folder(settings, args.strict)
+    extract = time.perf_counter() - started
     articles = scan.articles
     chunking = chunking_config(settings)
+    beside: dict[str, float] = {}
     if args.ray is not None:
         manifest = _build_on_ray(settings, args, articles, chunking)
     else:
-        embedder = load_embedder(settings)
-        print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
-        manifest = build_index(
-            articles,
-            embedder,
-            settings.index_dir,
-            chunking,
-            show_progress=sys.stderr.isatty(),
-            source=functools.partial(read_articles, settings.articles_dir),
-        )
+        wanted = annotator_for(settings)
+        # spaCy loads and annotates in a process of its own, on the other core, while this one loads the embedder
+        with AnnotatorProcess(wanted.model, wanted.annotation) as annotator:
+            annotator.start(articles)
+            started = time.perf_counter()
+            embedder = unloaded_embedder(settings).load(queries=False)  # a build embeds no question
+            load = time.perf_counter() - started
+            print(f"indexing {len(articles)} articles from {settings.articles_dir} with {embedder.name} ...", file=sys.stderr)
+            manifest = build_index(
+                articles,
+                embedder,
+                settings.index_dir,
+                chunking,
+                annotator=annotator,
+                show_progress=sys.stderr.isatty(),
+                source=functools.partial(read_articles, settings.articles_dir),
+                stages_before={"extract": extract, "load_embedder": load},
+            )
+        beside = annotator.child_seconds
     print(
         f"built {settings.index_dir}: {manifest.articles} articles, {manifest.chunks} chunks, "
         f"{manifest.sentences} sentences, model {manifest.model}, {manifest.build_seconds:.1f} s"
     )
     print(f"  stages: {stage_line(manifest.stage_seconds)}")
+    if beside:
+        print(f"  spaCy in its own process, beside the embedder's loading: {stage_line(beside)}")
     _print_skipped(scan)
     return 0
 
@@ -85,7 +100,8 @@ def _build_on_ray(settings: Settings, args: argparse.Namespace, articles: list[A
     except ValueError as exc:
         raise ClusterError(str(exc)) from exc
     embedder = unloaded_embedder(settings)  # builds the e5 folder once, here, if missing; never loads its weights
-    built_with = fingerprint(embedder, chunking)
+    annotator = annotator_for(settings)
+    built_with = fingerprint(embedder, chunking, annotator.model, annotator.annotation)
     # the actors' settings name absolute paths: a worker's working directory need not be this one
     absolute = settings.model_copy(update={"model_cache_dir": settings.model_cache_dir.resolve()})
     where = f"{config.where}, {config.workers} workers"
@@ -110,7 +126,8 @@ def _sync(settings: Settings, strict: bool) -> int:
     chunking = chunking_config(settings)
     # the fingerprint needs the model's name and version, not its weights: an index up to date costs no model load
     embedder = unloaded_embedder(settings)
-    stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking))
+    annotator = annotator_for(settings)
+    stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking, annotator.model, annotator.annotation))
     if not stale:
         print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
         _print_skipped(scan)
@@ -119,7 +136,7 @@ def _sync(settings: Settings, strict: bool) -> int:
     embedder.load()
     # the folder read again under the build lock: a write a server acknowledged since is kept, not undone
     source = functools.partial(read_articles, settings.articles_dir)
-    report = sync_index(settings.index_dir, source, embedder, chunking, show_progress=sys.stderr.isatty())
+    report = sync_index(settings.index_dir, source, embedder, chunking, annotator=annotator, show_progress=sys.stderr.isatty())
     m = report.manifest
     how = f"full build ({report.full_build})" if report.full_build else "incremental"
     print(

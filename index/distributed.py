@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from index.annotate import Annotator
+from index.annotate import ANNOTATIONS, Annotation, Annotator
 from index.chunking import Chunker, ChunkingConfig
 from index.corpus import Article
 from index.embedding import Embedder
@@ -115,6 +115,7 @@ def build_index_on_ray(
         raise ValueError("cannot build an index of no articles")
     config = config or RayConfig()
     chunking = chunking or ChunkingConfig()
+    annotator = (spacy_model, _annotation(built_with.annotation))  # the level the fingerprint names
     started = time.perf_counter()
     shards = root / f".ray-shards-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     shards.mkdir(parents=True)
@@ -122,7 +123,7 @@ def build_index_on_ray(
         with ray_session(config):
             ray_started = round(time.perf_counter() - started, 3)
             analysing = time.perf_counter()
-            results = _analyse_on_ray(articles, make_embedder, chunking, spacy_model, shards, config, show_progress)
+            results = _analyse_on_ray(articles, make_embedder, chunking, annotator, shards, config, show_progress)
             ray_seconds = round(time.perf_counter() - analysing, 3)
         assembling = time.perf_counter()
         parts = _assemble(results, len(articles), built_with)
@@ -133,15 +134,23 @@ def build_index_on_ray(
                 now = list(source())
                 if not now:
                     raise ValueError("cannot build an index of no articles")
-                parts = refresh_parts(parts, now, lambda missing: _analyse_here(missing, make_embedder, chunking, spacy_model))
+                parts = refresh_parts(parts, now, lambda missing: _analyse_here(missing, make_embedder, chunking, annotator))
             return write_build(root, parts, built_with, started)
     finally:
         shutil.rmtree(shards, ignore_errors=True)
 
 
-def _analyse_here(articles: list[Article], make_embedder: Callable[[], Embedder], chunking: ChunkingConfig, spacy_model: str) -> BuildParts:
+def _annotation(name: str) -> Annotation:
+    if name not in ANNOTATIONS:
+        raise ValueError(f"unknown annotation level {name!r}")
+    return "entities" if name == "entities" else "full"
+
+
+def _analyse_here(
+    articles: list[Article], make_embedder: Callable[[], Embedder], chunking: ChunkingConfig, annotator: tuple[str, Annotation]
+) -> BuildParts:
     log.warning("%d article(s) changed during the Ray build: analysing them here", len(articles))
-    return analyse_articles(articles, make_embedder(), Chunker(chunking), Annotator(spacy_model))
+    return analyse_articles(articles, make_embedder(), Chunker(chunking), Annotator(*annotator))
 
 
 @contextmanager
@@ -205,7 +214,7 @@ def _analyse_on_ray(
     articles: Sequence[Article],
     make_embedder: Callable[[], Embedder],
     chunking: ChunkingConfig,
-    spacy_model: str,
+    annotator: tuple[str, Annotation],
     shards: Path,
     config: RayConfig,
     show_progress: bool,
@@ -223,7 +232,7 @@ def _analyse_on_ray(
     dataset = ray.data.from_items(rows, override_num_blocks=-(-len(rows) // batch_size))
     analysed = dataset.map_batches(
         AnalyseBatch,
-        fn_constructor_kwargs={"make_embedder": make_embedder, "chunking": chunking, "spacy_model": spacy_model, "shards": str(shards)},
+        fn_constructor_kwargs={"make_embedder": make_embedder, "chunking": chunking, "annotator": annotator, "shards": str(shards)},
         batch_size=batch_size,
         batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=config.workers),
@@ -254,12 +263,14 @@ def _last_line(error: BaseException) -> str:
 class AnalyseBatch:
     """The Ray Data actor: models loaded once here, then one shard of :class:`BuildParts` per batch."""
 
-    def __init__(self, make_embedder: Callable[[], Embedder], chunking: ChunkingConfig, spacy_model: str, shards: str) -> None:
+    def __init__(
+        self, make_embedder: Callable[[], Embedder], chunking: ChunkingConfig, annotator: tuple[str, Annotation], shards: str
+    ) -> None:
         self.embedder = make_embedder()
         self.chunker = Chunker(chunking)
-        self.annotator = Annotator(spacy_model).load()
+        self.annotator = Annotator(*annotator).load()
         self.shards = Path(shards)
-        self.built_with = json.dumps(asdict(fingerprint(self.embedder, self.chunker.config, spacy_model)))
+        self.built_with = json.dumps(asdict(fingerprint(self.embedder, self.chunker.config, *annotator)))
 
     def __call__(self, batch: Any) -> dict[str, np.ndarray]:
         records = sorted(batch.to_pylist(), key=lambda r: int(r["position"]))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -37,9 +38,30 @@ class Embedder(Protocol):
 QueryBackend = Literal["torch", "onnx"]
 # How passages (the index's vectors) are encoded: sentence-transformers, or the same transformer through ONNX Runtime,
 # in fp32 (the same vectors to float precision) or dynamically quantised to int8.
-PassageBackend = Literal["torch", "onnx", "onnx-int8"]
+PassageBackend = Literal["auto", "torch", "torch-bf16", "onnx", "onnx-int8"]
 # Passages are encoded in batches of similar length, each holding at most this many tokens (padding included).
 _TOKEN_BUDGET = 8192
+# bf16 batches are padded to a multiple of this many tokens: fewer distinct shapes for oneDNN to prepare kernels for
+_BF16_PAD_TO = 16
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (AVX512-BF16 or AMX): torch's bf16 matrix products are then
+    several times faster than fp32 ones; without it they are emulated, and slower."""
+    import torch
+
+    cpu: Any = torch.cpu
+    try:
+        return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without the probes
+        return False
+
+
+def resolve_passage_backend(backend: PassageBackend) -> PassageBackend:
+    """``"auto"``: ``"torch-bf16"`` on a CPU with native bfloat16, else ``"onnx"`` (fp32); others as given."""
+    if backend != "auto":
+        return backend
+    return "torch-bf16" if native_bf16() else "onnx"
 
 
 class SentenceTransformerEmbedder:
@@ -50,7 +72,10 @@ class SentenceTransformerEmbedder:
     once into ``cache_dir``, with the model's own mean pooling and normalisation: the same vectors as
     sentence-transformers to float precision, without its per-call overhead. ``passage_backend`` does the same
     for passages, in batches of similar length (``"onnx-int8"``: a dynamically quantised graph, faster and
-    approximate). The passage backend shapes the index, so it is part of :attr:`version`; the query backend is not.
+    approximate). ``"torch-bf16"`` runs the same batches through torch in bfloat16 (autocast: the matrix products in
+    bf16, the rest in fp32): on a CPU with AMX or AVX512-BF16 about three times faster than fp32, vectors within
+    cosine 0.9999 of fp32's; ``"auto"`` picks it where the CPU has them, ``"onnx"`` elsewhere. The passage backend
+    shapes the index, so it is part of :attr:`version`; the query backend is not.
     """
 
     def __init__(
@@ -65,17 +90,19 @@ class SentenceTransformerEmbedder:
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        if (query_backend != "torch" or passage_backend != "torch") and cache_dir is None:
+        passage_backend = resolve_passage_backend(passage_backend)
+        if (query_backend == "onnx" or passage_backend.startswith("onnx")) and cache_dir is None:
             raise ValueError("an onnx backend needs a cache_dir for its exported graph")
         self.spec = spec
         self.batch_size = batch_size
         self.device = device
         self.query_backend = query_backend
-        self.passage_backend = passage_backend
+        self.passage_backend: PassageBackend = passage_backend
         self.cache_dir = cache_dir
         self._model: SentenceTransformer | None = None
         self._session: Any = None  # the fp32 graph: questions with query_backend="onnx", passages with "onnx"
         self._passage_session: Any = None
+        self._opening = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -92,7 +119,9 @@ class SentenceTransformerEmbedder:
             raise ModelUnavailable(f"model {self.name} does not report its embedding dimension")
         return int(dim)
 
-    def load(self) -> SentenceTransformerEmbedder:
+    def load(self, *, queries: bool = True) -> SentenceTransformerEmbedder:
+        """Load the model (once); ``queries=False`` leaves the question graph unopened until a question comes
+        (an index build never embeds one: 0.8 s saved)."""
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 
@@ -100,9 +129,11 @@ class SentenceTransformerEmbedder:
                 self._model = SentenceTransformer(self.spec.location, device=self.device, local_files_only=True)
             except (OSError, ValueError) as exc:
                 raise ModelUnavailable(f"cannot load embedding model {self.spec.name!r} from {self.spec.location}: {exc}") from exc
-        if "onnx" in (self.query_backend, self.passage_backend) and self._session is None:
-            self._session = self._graph_session(quantize=False)
-        if self._passage_session is None and self.passage_backend != "torch":
+        if self._session is None and ((queries and self.query_backend == "onnx") or self.passage_backend == "onnx"):
+            with self._opening:
+                if self._session is None:
+                    self._session = self._graph_session(quantize=False)
+        if self._passage_session is None and self.passage_backend.startswith("onnx"):
             self._passage_session = self._session if self.passage_backend == "onnx" else self._graph_session(quantize=True)
         return self
 
@@ -137,8 +168,38 @@ class SentenceTransformerEmbedder:
         return cached_session(graph, hidden_states, None, inputs=("input_ids", "attention_mask"), outputs=("hidden",), quantize=quantize)
 
     def _encode_onnx(self, session: Any, texts: Sequence[str], prompt: str, show_progress: bool = False) -> np.ndarray:
-        """Encode through ``session`` in batches of similar length (at most ``batch_size`` texts and about
-        :data:`_TOKEN_BUDGET` padded tokens each), returning rows in the order of ``texts``."""
+        """Encode through ``session`` in batches of similar length (see :meth:`_encode_sorted`)."""
+
+        def run(batch: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            (hidden,) = session.run(["hidden"], {"input_ids": batch, "attention_mask": mask})
+            return np.asarray(hidden)
+
+        return self._encode_sorted(run, texts, prompt, show_progress)
+
+    def _encode_bf16(self, texts: Sequence[str], prompt: str, show_progress: bool = False) -> np.ndarray:
+        """Encode through torch with bfloat16 autocast, in batches of similar length (see :meth:`_encode_sorted`)."""
+        import torch
+
+        transformer: Any = self._loaded()[0].auto_model
+
+        def run(batch: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+                out = transformer(input_ids=torch.from_numpy(batch), attention_mask=torch.from_numpy(mask))
+            return np.asarray(out.last_hidden_state.float().numpy())
+
+        return self._encode_sorted(run, texts, prompt, show_progress, pad_to=_BF16_PAD_TO)
+
+    def _encode_sorted(
+        self,
+        run: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        texts: Sequence[str],
+        prompt: str,
+        show_progress: bool,
+        pad_to: int = 1,
+    ) -> np.ndarray:
+        """Tokenise once, sort by length, and ``run`` batches of similar length (at most ``batch_size`` texts and
+        about :data:`_TOKEN_BUDGET` padded tokens each) to last hidden states; mean-pool and normalise them as the
+        model does, returning rows in the order of ``texts``."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._loaded()
@@ -156,12 +217,13 @@ class SentenceTransformerEmbedder:
             first = last
         for rows in _progress(batches, show_progress, len(order)):
             width = max(len(ids[r]) for r in rows)
+            width = -(-width // pad_to) * pad_to
             batch = np.full((len(rows), width), pad, dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for k, r in enumerate(rows):
                 batch[k, : len(ids[r])] = ids[r]
                 mask[k, : len(ids[r])] = 1
-            (hidden,) = session.run(["hidden"], {"input_ids": batch, "attention_mask": mask})
+            hidden = run(batch, mask)
             weights = mask[:, :, None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
@@ -185,13 +247,17 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if self.query_backend == "onnx" and self._session is not None:
+        if self.query_backend == "onnx":
+            if self._session is None:
+                self.load()  # loaded without the question graph (an index build): open it now, once
             return self._encode_onnx(self._session, texts, self.spec.query_prompt)
         return self._encode(texts, self.spec.query_prompt, False)
 
     def encode_passages(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if self._passage_session is not None:
             return self._encode_onnx(self._passage_session, texts, self.spec.passage_prompt, show_progress)
+        if self.passage_backend == "torch-bf16":
+            return self._encode_bf16(texts, self.spec.passage_prompt, show_progress)
         return self._encode(texts, self.spec.passage_prompt, show_progress)
 
 

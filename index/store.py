@@ -29,17 +29,17 @@ import shutil
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from index.annotate import Annotator, SpanTuple
+from index.annotate import Annotation, Annotator, SpanTuple
 from index.chunking import Chunk, Chunker, ChunkingConfig
 from index.corpus import Article, same_article, stored
 from index.dense import DenseConfig, build_dense, load_dense, save_dense
@@ -56,7 +56,8 @@ SPACY_MODEL = Annotator().model  # the annotator's default spaCy pipeline (a pac
 # 7: no sentence vectors (the span reader does not read them; the evidence reader encodes the ones it reads).
 # 8: articles, chunks, sentences and spans as memory-mapped columns (index/tables.py) instead of JSON lines.
 # 9: articles.json holds what each article's file said of it (author, site name, format, file name, summary only).
-FORMAT_VERSION = 9
+# 10: the manifest names the annotation level (full, or the named entities alone for the span reader).
+FORMAT_VERSION = 10
 _KEEP_BUILDS = 2
 # Every build holds this empty file; a loader and a loaded index keep a shared lock on it, and pruning skips a locked build.
 _IN_USE = ".in-use"
@@ -82,6 +83,7 @@ class Fingerprint:
     spacy_version: str
     spacy_model: str
     spacy_model_version: str
+    annotation: str  # "full" or "entities": what spaCy ran (index/annotate.py)
     code_hash: str
 
 
@@ -97,8 +99,10 @@ def code_hash(package: Path = _PACKAGE) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(embedder: Embedder, chunking: ChunkingConfig | None = None, spacy_model: str = SPACY_MODEL) -> Fingerprint:
-    """The fingerprint a build with this embedder, chunking and spaCy model would have now."""
+def fingerprint(
+    embedder: Embedder, chunking: ChunkingConfig | None = None, spacy_model: str = SPACY_MODEL, annotation: Annotation = "full"
+) -> Fingerprint:
+    """The fingerprint a build with this embedder, chunking, spaCy model and annotation level would have now."""
     chunking = chunking or ChunkingConfig()
     return Fingerprint(
         format_version=FORMAT_VERSION,
@@ -109,6 +113,7 @@ def fingerprint(embedder: Embedder, chunking: ChunkingConfig | None = None, spac
         spacy_version=package_version("spacy"),
         spacy_model=spacy_model,
         spacy_model_version=package_version(spacy_model),
+        annotation=annotation,
         code_hash=code_hash(),
     )
 
@@ -128,6 +133,7 @@ class Manifest:
     spacy_version: str
     spacy_model: str
     spacy_model_version: str
+    annotation: str
     code_hash: str
     built_at: str
     build_seconds: float
@@ -419,7 +425,8 @@ def analyse_articles(
         chunks = [chunk for article in articles for chunk in chunker.split(article)]
     with stage("split"):
         sentences = [s for article in articles for s in split_sentences(article.doc_id, article.text)]
-    annotator.load()
+    with stage("load_spacy"):  # once per process: nothing after the first build
+        annotator.load()
 
     def annotate() -> list[tuple[SpanTuple, ...]]:
         with stage("annotate"):
@@ -430,7 +437,7 @@ def analyse_articles(
         with stage("embed_chunks"):
             chunk_vectors = _encode(embedder, [c.text for c in chunks], show_progress)
         spans = annotated.result()
-    order: tuple[str, ...] = ("chunk", "split", "annotate", "embed_chunks")
+    order: tuple[str, ...] = ("chunk", "split", "load_spacy", "annotate", "embed_chunks")
     seconds = {name: stage.seconds[name] for name in order if name in stage.seconds}
     return BuildParts(list(articles), chunks, sentences, spans, chunk_vectors, seconds)
 
@@ -451,8 +458,12 @@ def build_index(
     show_progress: bool = False,
     dense: DenseConfig | None = None,
     source: Callable[[], Sequence[Article]] | None = None,
+    stages_before: Mapping[str, float] | None = None,
 ) -> Manifest:
     """Chunk, embed and persist ``articles`` under ``root``, then make it current.
+
+    ``stages_before``: the seconds of what the caller did first for this build (reading the folder, loading the
+    embedder), recorded in front of the build's own stages (they are not in its ``build_seconds``).
 
     The analysis runs outside :func:`build_lock` (writers of other builds need not wait for it). With ``source``
     (the articles where they live, read again: the folder under its lock), the build holds what ``source`` holds
@@ -464,13 +475,15 @@ def build_index(
     chunker = Chunker(chunking)
     annotator = annotator or Annotator()
     parts = analyse_articles(articles, embedder, chunker, annotator, show_progress=show_progress)
+    if stages_before:
+        parts = replace(parts, stage_seconds={**{k: round(v, 3) for k, v in stages_before.items()}, **parts.stage_seconds})
     with build_lock(root):
         if source is not None:
             now = list(source())
             if not now:
                 raise ValueError("cannot build an index of no articles")
             parts = refresh_parts(parts, now, lambda missing: analyse_articles(missing, embedder, chunker, annotator))
-        return write_build(root, parts, fingerprint(embedder, chunker.config, annotator.model), started, dense=dense)
+        return write_build(root, parts, fingerprint(embedder, chunker.config, annotator.model, annotator.annotation), started, dense=dense)
 
 
 def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started: float, *, dense: DenseConfig | None = None) -> Manifest:

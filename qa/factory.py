@@ -8,6 +8,7 @@ from pathlib import Path
 from index.annotate import Annotator
 from index.chunking import ChunkingConfig
 from index.embedding import Embedder, SentenceTransformerEmbedder
+from index.errors import IndexIncompatible
 from index.models import DEFAULT_MODEL, ModelSpec, resolve_model
 from index.store import Index, check_model, load_build, read_build_manifest, using_current
 from qa.pipeline import Pipeline
@@ -21,6 +22,15 @@ from qa.writer import Writer, WriterConfig
 
 def chunking_config(settings: Settings) -> ChunkingConfig:
     return ChunkingConfig(settings.chunk_size, settings.chunk_overlap)
+
+
+def annotator_for(settings: Settings) -> Annotator:
+    """The annotator (not loaded) that the configured reader needs: the evidence reader reads spaCy's whole
+    analysis, the span reader only the named entities (``annotation="auto"``)."""
+    level = settings.annotation
+    if level == "auto":
+        level = "full" if settings.reader == "evidence" else "entities"
+    return Annotator(annotation=level)
 
 
 def reader_config(settings: Settings) -> ReaderConfig:
@@ -45,6 +55,11 @@ def load_span_model(settings: Settings) -> SpanModel:
 def reader_for(index: Index, embedder: Embedder, settings: Settings, span_model: SpanModel | None = None) -> Reader:
     """The configured reader over a loaded index (loading the span model if it is the one and none is given)."""
     if settings.reader == "evidence":
+        if index.manifest.annotation != "full":
+            raise IndexIncompatible(
+                f"the index at {index.path} holds spaCy's named entities only (annotation {index.manifest.annotation!r}, built for "
+                "the span reader); the evidence reader reads the full analysis: rebuild it with QA_READER=evidence qa index build"
+            )
         return SentenceReader(index, embedder, reader_config(settings))
     model = span_model or load_span_model(settings)
     return ModelReader(
@@ -104,4 +119,4 @@ def writer_for(settings: Settings, serving: Pipeline, publish: Callable[[Pipelin
         max_batch=settings.max_batch_articles,
         max_article_chars=settings.max_article_chars,
     )
-    return Writer(settings.articles_dir, settings.index_dir, embedder, Annotator().load(), make_pipeline, publish, config)
+    return Writer(settings.articles_dir, settings.index_dir, embedder, annotator_for(settings).load(), make_pipeline, publish, config)

@@ -107,7 +107,8 @@ class Writer:
         with self._turns.turn(bounded=False):
             self._recover()
             articles = self._articles()
-            stale = why_stale(self.index_dir, articles, fingerprint(self.embedder, self.config.chunking, self.annotator.model))
+            built_with = fingerprint(self.embedder, self.config.chunking, self.annotator.model, self.annotator.annotation)
+            stale = why_stale(self.index_dir, articles, built_with)
             if stale != ["the articles"]:
                 return None
             report = self._sync()

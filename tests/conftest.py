@@ -35,7 +35,7 @@ class FakeEmbedder:
     def name(self) -> str:
         return self._name
 
-    def load(self) -> FakeEmbedder:
+    def load(self, *, queries: bool = True) -> FakeEmbedder:
         return self
 
     @property

@@ -17,7 +17,7 @@ from typing import Any
 
 from index.models import DEFAULT_MODEL, resolve_model
 from qa.readers.span.model import DEFAULT_WEIGHTS, SpanModel, card_path, read_card
-from train.data import ENGLISH_DIR, ENGLISH_FILES, NEWS_DIR, PIAF_DIR, SOURCES, build, files_digest
+from train.data import ENGLISH_DIR, ENGLISH_FILES, NEWS_DIR, PIAF_DIR, SOURCES, build, card_licences, files_digest
 from train.evaluate import score
 from train.trainer import TrainConfig, train
 
@@ -96,7 +96,8 @@ def _install(args: argparse.Namespace) -> int:
         return 1
     DEFAULT_WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(args.weights, DEFAULT_WEIGHTS)
-    shutil.copyfile(card_path(args.weights), card_path(DEFAULT_WEIGHTS))
+    new["licences"] = card_licences(new)  # every stage's sources, so that the shipped card says what it was trained on
+    card_path(DEFAULT_WEIGHTS).write_text(json.dumps(new, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"installed {args.weights} as {DEFAULT_WEIGHTS} (dev mean F1 {new_f1:.3f}, was {old_f1:.3f})")
     return 0
 

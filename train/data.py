@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from index.corpus import jsonl_lines
 
@@ -39,6 +40,25 @@ ENGLISH_FILES: dict[str, tuple[str, ...]] = {
     "covid": ("200423_covidQA.json",),
 }
 SOURCES = ("piaf", "news", *ENGLISH_FILES)
+# What each source's licence is (its README in ../shared/datasets/): weights trained on it carry these in their card.
+LICENCES: dict[str, str] = {
+    "piaf": "MIT (PIAF v1.1, etalab-ia)",
+    "news": "the project's own (written for it)",
+    "squad": "CC BY-SA 4.0 (SQuAD v1.1, Rajpurkar et al. 2016)",
+    "shifts": "CC BY 4.0 (SQuADShifts, Miller et al. 2020)",
+    "unanswerable": "CC BY-SA 4.0 (SQuAD v2.0, Rajpurkar et al. 2018)",
+    "covid": "Apache-2.0 (COVID-QA, Möller et al. 2020, deepset)",
+}
+
+
+def card_licences(card: dict[str, Any]) -> dict[str, str]:
+    """The licence of every source the weights of ``card`` were trained on, through the stages they were started from."""
+    found: dict[str, str] = {}
+    while card:
+        for source in card.get("sources", []):
+            found.setdefault(source, LICENCES.get(source, "unknown"))
+        card = card.get("init_card") or {}
+    return found
 
 
 @dataclass(frozen=True)

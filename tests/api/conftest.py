@@ -14,4 +14,6 @@ def env(tmp_path: Path, articles_dir: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("QA_ARTICLES_DIR", str(articles_dir))
     monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
     monkeypatch.setenv("QA_MODEL", "fake-hash-256")
+    # the fake embedder's services read with the evidence reader, which needs spaCy's full analysis in the index
+    monkeypatch.setenv("QA_ANNOTATION", "full")
     return tmp_path / "index"

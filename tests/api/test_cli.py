@@ -82,7 +82,7 @@ def test_index_build_sync_and_status(
     loads = []
 
     class CountingLoads(FakeEmbedder):
-        def load(self) -> FakeEmbedder:
+        def load(self, *, queries: bool = True) -> FakeEmbedder:
             loads.append(1)
             return self
 
@@ -97,10 +97,14 @@ def test_index_build_sync_and_status(
     assert "the articles" in err and loads  # stale: the model is loaded to embed
     assert "(incremental): 1 added, 1 replaced, 1 removed, 1 unchanged; 2 chunks embedded; now 3 articles" in out
     assert cli.main(["index", "build"]) == 0  # always rebuilds
-    assert "built" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "built" in out and "spaCy in its own process, beside the embedder's loading: load_spacy" in out
     assert cli.main(["index", "status"]) == 0
     manifest = json.loads(capsys.readouterr().out)
     assert manifest["articles"] == 3 and manifest["model"] == fake_model.name and manifest["format_version"] == FORMAT_VERSION
+    # the build's stages, from reading the folder to writing, and the level spaCy ran at (QA_ANNOTATION=full here)
+    assert list(manifest["stage_seconds"])[:2] == ["extract", "load_embedder"] and "write" in manifest["stage_seconds"]
+    assert manifest["annotation"] == "full"
 
 
 DELTA = Article("delta", "Un article écrit par le serveur\nLa mairie de Lyon ouvre une piscine en juin.")

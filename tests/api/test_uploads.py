@@ -230,6 +230,7 @@ def every_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("QA_ARTICLES_DIR", str(folder))
     monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "formats-index"))
     monkeypatch.setenv("QA_MODEL", "fake-hash-256")
+    monkeypatch.setenv("QA_ANNOTATION", "full")  # served with the evidence reader (the fake embedder)
     embedder = FakeEmbedder()
     monkeypatch.setattr(cli, "load_embedder", lambda settings: embedder)
     monkeypatch.setattr(cli, "unloaded_embedder", lambda settings: embedder)

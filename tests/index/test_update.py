@@ -69,7 +69,7 @@ def test_sync_equals_a_full_build_and_embeds_only_the_changes(tmp_path: Path, ar
     assert any("Abilene" in text for text in embedder.passages) and any("Santa Clara" in text for text in embedder.passages)
     incremental = load_index(root, model=embedder.name)
     assert report.chunks_embedded == sum(1 for c in incremental.chunks if c.doc_id in ("beta", "delta"))
-    assert set(report.manifest.stage_seconds) == {"chunk", "split", "annotate", "embed_chunks", "index", "write"}
+    assert set(report.manifest.stage_seconds) == {"chunk", "split", "load_spacy", "annotate", "embed_chunks", "index", "write"}
     full_root = tmp_path / "full"
     build_index(final, FakeEmbedder(), full_root)
     assert_same_index(incremental, load_index(full_root))

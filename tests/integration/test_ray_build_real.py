@@ -1,5 +1,5 @@
 """``qa index build --ray`` on the seed corpus, on a local Ray of 2 CPUs, holds what the local build holds:
-the same articles, chunks, sentences and candidate spans, and vectors within 1e-4."""
+the same articles, chunks, sentences and candidate spans, and vectors within cosine 0.9999."""
 
 from __future__ import annotations
 
@@ -14,16 +14,17 @@ from index.corpus import load_articles
 from index.embedding import SentenceTransformerEmbedder
 from index.store import build_index, load_index
 from index.tables import TABLE_FILES
-from qa.factory import chunking_config
+from qa.factory import annotator_for, chunking_config
 from qa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-TOLERANCE = 1e-4
+# bfloat16 passages (the default where the CPU has it) move with the batch they are in: the actors batch 2 articles
+MIN_COSINE = 0.9999
 
 
 def test_ray_build_matches_the_local_build(real_settings: Settings, real_embedder: SentenceTransformerEmbedder, tmp_path: Path) -> None:
     articles = load_articles(real_settings.articles_dir)
-    build_index(articles, real_embedder, tmp_path / "local", chunking_config(real_settings))
+    build_index(articles, real_embedder, tmp_path / "local", chunking_config(real_settings), annotator=annotator_for(real_settings))
     env = {
         **os.environ,
         "QA_ARTICLES_DIR": str(real_settings.articles_dir),
@@ -48,6 +49,7 @@ def test_ray_build_matches_the_local_build(real_settings: Settings, real_embedde
     assert ray.lexical.size == local.lexical.size
     for name in TABLE_FILES:
         assert (ray.path / name).read_bytes() == (local.path / name).read_bytes(), name
-    np.testing.assert_allclose(ray.chunk_vectors(), local.chunk_vectors(), atol=TOLERANCE, rtol=0)
+    cosines = (np.asarray(ray.chunk_vectors()) * np.asarray(local.chunk_vectors())).sum(axis=1)
+    assert cosines.min() >= MIN_COSINE
     assert {"ray_start", "ray_analyse", "assemble", "annotate", "embed_chunks"} <= ray.manifest.stage_seconds.keys()
     assert not list((tmp_path / "ray").glob(".ray-shards-*")), "the shards are removed once assembled"

@@ -64,3 +64,21 @@ def test_the_writer_reuses_the_serving_models(tmp_path: Path, articles_dir: Path
     writer.upsert([Article("delta", "Un article ajouté pendant le service.")])
     writer.delete("delta")
     assert built == [(embedder, span_model)] * 2 and published == [serving, serving]
+
+
+def test_the_annotation_follows_the_reader_and_the_evidence_reader_refuses_an_entities_index(
+    tmp_path: Path, articles: list[Article]
+) -> None:
+    from index.annotate import Annotator
+    from index.errors import IndexIncompatible
+    from index.store import load_index
+
+    assert factory.annotator_for(Settings()).annotation == "entities"  # the span reader reads a span's kind only
+    assert factory.annotator_for(Settings(reader="evidence")).annotation == "full"
+    assert factory.annotator_for(Settings(annotation="full")).annotation == "full"
+    embedder = FakeEmbedder()
+    build_index(articles, embedder, tmp_path / "idx", annotator=Annotator(annotation="entities"))
+    index = load_index(tmp_path / "idx")
+    assert index.manifest.annotation == "entities"
+    with pytest.raises(IndexIncompatible, match="rebuild it with QA_READER=evidence qa index build"):
+        factory.reader_for(index, embedder, Settings(reader="evidence"))

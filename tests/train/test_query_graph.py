@@ -96,3 +96,36 @@ def test_int8_passages_are_close_and_versioned_apart(tiny_base: Path, tmp_path: 
     cosines = (int8.encode_passages(PASSAGES) * eager.encode_passages(PASSAGES)).sum(axis=1)
     assert cosines.min() > 0.9 and not np.allclose(cosines, 1.0, atol=1e-6)  # quantised: near, not equal
     assert int8.version == "t1+onnx-int8" and len(list(tmp_path.glob("int8-tiny-*.onnx"))) == 1
+
+
+def test_bf16_passages_are_near_fp32_in_length_sorted_batches_and_versioned_apart(tiny_base: Path, tmp_path: Path) -> None:
+    spec = _spec(_st_folder(tiny_base, tmp_path))
+    eager = SentenceTransformerEmbedder(spec).load()
+    bf16 = SentenceTransformerEmbedder(spec, batch_size=2, passage_backend="torch-bf16").load()  # no graph: no cache folder needed
+    expected = eager.encode_passages(PASSAGES)
+    got = bf16.encode_passages(PASSAGES)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    assert (got * expected).sum(axis=1).min() > 0.999  # bf16 products, fp32 sums: near, not equal
+    assert np.allclose(bf16.encode_passages(PASSAGES[::-1]), got[::-1], atol=1e-6)  # rows in the texts' order
+    assert bf16.version == "t1+torch-bf16"
+
+
+def test_auto_picks_bf16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.embedding as embedding
+
+    monkeypatch.setattr(embedding, "native_bf16", lambda: True)
+    assert embedding.resolve_passage_backend("auto") == "torch-bf16"
+    monkeypatch.setattr(embedding, "native_bf16", lambda: False)
+    assert embedding.resolve_passage_backend("auto") == "onnx"
+    assert SentenceTransformerEmbedder(_spec(Path("nowhere")), passage_backend="auto", cache_dir=Path("c")).passage_backend == "onnx"
+    assert embedding.resolve_passage_backend("torch") == "torch"
+
+
+def test_a_build_loads_no_question_graph_until_a_question_comes(tiny_base: Path, tmp_path: Path) -> None:
+    spec = _spec(_st_folder(tiny_base, tmp_path))
+    build = SentenceTransformerEmbedder(spec, query_backend="onnx", passage_backend="torch-bf16", cache_dir=tmp_path / "c")
+    build.load(queries=False)
+    assert not list((tmp_path / "c").glob("query-*.onnx"))  # nothing exported or opened for a build
+    eager = SentenceTransformerEmbedder(spec).load()
+    assert np.allclose(build.encode_queries(QUESTIONS), eager.encode_queries(QUESTIONS), atol=1e-5)  # opened on demand
+    assert len(list((tmp_path / "c").glob("query-*.onnx"))) == 1
