@@ -6,6 +6,7 @@ sharing words are similar; it needs no model and no network.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import socket
@@ -150,3 +151,21 @@ def built_index(tmp_path: Path, articles: list[Article], fake_embedder: FakeEmbe
     root = tmp_path / "index"
     build_index(articles, fake_embedder, root)
     yield load_index(root, model=fake_embedder.name)
+
+
+@pytest.fixture
+def disk_full(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
+    """While ``full[0]`` is true, writing any ``.jsonl`` article file fails with ENOSPC half-way through its temporary file."""
+    from index import article_files
+
+    full = [True]
+    real = article_files._write_atomic
+
+    def write(path: Path, content: str) -> None:
+        if full[0] and path.suffix == ".jsonl":
+            path.with_name(f".{path.name}.qa-tmp").write_text(content[: len(content) // 2], encoding="utf-8")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(path, content)
+
+    monkeypatch.setattr(article_files, "_write_atomic", write)
+    yield full

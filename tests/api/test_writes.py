@@ -4,9 +4,7 @@ a write that finds the writer busy waits its turn in order (503 with Retry-After
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,7 +14,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from index import article_files
 from index.annotate import Annotator
 from index.article_files import JOURNAL
 from index.corpus import Article, load_articles
@@ -51,22 +48,6 @@ def snapshot(folder: Path) -> dict[Path, bytes]:
 
 
 # -- item 1: a failed write ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def disk_full(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """While ``full[0]`` is true, writing a ``.jsonl`` article file fails with ENOSPC half-way."""
-    full = [True]
-    real = article_files._write_atomic
-
-    def write(path: Path, content: str) -> None:
-        if full[0] and path.suffix == ".jsonl":
-            path.with_name(f".{path.name}.qa-tmp").write_text(content[: len(content) // 2], encoding="utf-8")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        real(path, content)
-
-    monkeypatch.setattr(article_files, "_write_atomic", write)
-    yield full
 
 
 def test_a_write_that_fails_on_a_full_disk_loses_nothing(client: TestClient, settings: Settings, disk_full: list[bool]) -> None:

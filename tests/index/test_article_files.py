@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import errno
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -156,22 +153,6 @@ def test_recover_leaves_a_clean_folder_untouched(mixed: Path) -> None:
 
 
 # -- a failed write (issue 21, item 1) ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def disk_full(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bool]]:
-    """While ``full[0]`` is true, writing any ``.jsonl`` file fails with ENOSPC half-way through its temporary file."""
-    full = [True]
-    real = article_files._write_atomic
-
-    def write(path: Path, content: str) -> None:
-        if full[0] and path.suffix == ".jsonl":
-            path.with_name(f".{path.name}.qa-tmp").write_text(content[: len(content) // 2], encoding="utf-8")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        real(path, content)
-
-    monkeypatch.setattr(article_files, "_write_atomic", write)
-    yield full
 
 
 def test_a_failed_write_deletes_nothing(mixed: Path, disk_full: list[bool]) -> None:
