@@ -67,3 +67,13 @@ def test_passages_merge_until_none_overlap_and_keep_retrieval_order() -> None:
     ]
     assert merge_passages(passages) == [Passage("b", 500, 600), Passage("a", 0, 400), Passage("b", 50, 90)]
     assert merge_passages([]) == []
+
+
+def test_another_threshold_shares_the_sentence_map_and_changes_only_the_threshold(tmp_path: Path) -> None:
+    build_index([Article("pont", TEXT)], FakeEmbedder(), tmp_path / "index")
+    model: Any = ReadingRecorder()
+    reader = ModelReader(load_index(tmp_path / "index"), model)
+    other = reader.with_threshold(0.0)
+    assert other.no_answer_threshold == 0.0 and reader.no_answer_threshold == reader.config.no_answer_threshold != 0.0
+    assert other._located is reader._located and other.model is reader.model and other.index is reader.index
+    assert other.passages([_hit(0, 1)]) == reader.passages([_hit(0, 1)])

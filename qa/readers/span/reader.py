@@ -10,6 +10,7 @@ characters: ``article.text[start:end]`` is the answer, always.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, replace
 
@@ -68,7 +69,10 @@ class ModelReader:
         return self.config.no_answer_threshold
 
     def with_threshold(self, threshold: float) -> ModelReader:
-        return ModelReader(self.index, self.model, replace(self.config, no_answer_threshold=threshold))
+        """The same reader with another no-answer threshold (its sentence map shared, not built again)."""
+        other = copy.copy(self)
+        other.config = replace(self.config, no_answer_threshold=threshold)
+        return other
 
     @classmethod
     def config_from_card(
