@@ -80,7 +80,7 @@ train: models train-data $(TRAIN_OUT)/init/span_reader.safetensors ## fine-tune 
 	$(PY) -m train fit --sources piaf news squad shifts unanswerable covid --share squad=0.6 shifts=0.35 covid=0.5 \
 		--init $(TRAIN_INIT) --out $(TRAIN_OUT)/multi --epochs 1 --max-steps 1800 --lr 1e-4 --negatives 0.3 --no-dev
 	$(PY) -m train fit --sources piaf news --init $(TRAIN_OUT)/multi/span_reader.safetensors \
-		--out $(TRAIN_OUT)/french --epochs 1 --lr 5e-5 --negatives 0.5 --seed 7 --no-dev
+		--out $(TRAIN_OUT)/french --epochs 1 --max-steps 400 --lr 5e-5 --negatives 0.5 --seed 7 --no-dev
 	$(PY) -m train.export
 	$(PY) -m train tune $(TRAIN_OUT)/french/span_reader.safetensors
 	$(PY) -m train install $(TRAIN_OUT)/french/span_reader.safetensors
