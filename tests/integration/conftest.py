@@ -11,7 +11,7 @@ import pytest
 from index.corpus import load_articles
 from index.embedding import SentenceTransformerEmbedder
 from index.store import build_index, load_index
-from qa.factory import chunking_config, load_embedder, pipeline_for
+from qa.factory import annotator_for, chunking_config, load_embedder, pipeline_for
 from qa.pipeline import Pipeline
 from qa.settings import Settings
 
@@ -51,7 +51,7 @@ def real_embedder(real_settings: Settings) -> SentenceTransformerEmbedder:
 @pytest.fixture(scope="session")
 def real_pipeline(real_settings: Settings, real_embedder: SentenceTransformerEmbedder) -> Pipeline:
     articles = load_articles(real_settings.articles_dir)
-    build_index(articles, real_embedder, real_settings.index_dir, chunking_config(real_settings))
+    build_index(articles, real_embedder, real_settings.index_dir, chunking_config(real_settings), annotator=annotator_for(real_settings))
     index = load_index(real_settings.index_dir, model=real_embedder.name)
     return pipeline_for(index, real_embedder, real_settings)
 
@@ -62,5 +62,11 @@ def heldout_pipeline(
 ) -> Pipeline:
     """The real model over the held-out articles (eval/heldout/articles), on an index of their own."""
     index_dir = tmp_path_factory.mktemp("heldout-index")
-    build_index(load_articles(ROOT / "eval" / "heldout" / "articles"), real_embedder, index_dir, chunking_config(real_settings))
+    build_index(
+        load_articles(ROOT / "eval" / "heldout" / "articles"),
+        real_embedder,
+        index_dir,
+        chunking_config(real_settings),
+        annotator=annotator_for(real_settings),
+    )
     return pipeline_for(load_index(index_dir, model=real_embedder.name), real_embedder, real_settings)
