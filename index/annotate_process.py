@@ -108,13 +108,11 @@ class AnnotatorProcess(Annotator):
                 result = future.result()
             except (BrokenProcessPool, OSError, EOFError) as exc:
                 log.warning("spaCy's process failed (%s): annotating in this one", exc)
-        if result is None:
-            super().load()
-            return super().annotate(articles, sentences, show_progress=show_progress)
-        keys, spans, self.child_seconds = result
-        found = dict(zip(keys, spans, strict=True))
-        try:
-            return [found[(s.doc_id, s.start, s.end)] for s in sentences]
-        except KeyError:  # sentences split otherwise than the child's: annotate these here
-            super().load()
-            return super().annotate(articles, sentences, show_progress=show_progress)
+        if result is not None:
+            keys, spans, self.child_seconds = result
+            found = dict(zip(keys, spans, strict=True))
+            if all((s.doc_id, s.start, s.end) in found for s in sentences):
+                return [found[(s.doc_id, s.start, s.end)] for s in sentences]
+        # no child, or sentences split otherwise than the child's: annotate here
+        super().load()
+        return super().annotate(articles, sentences, show_progress=show_progress)
