@@ -100,8 +100,7 @@ def _build_on_ray(settings: Settings, args: argparse.Namespace, articles: list[A
     except ValueError as exc:
         raise ClusterError(str(exc)) from exc
     embedder = unloaded_embedder(settings)  # builds the e5 folder once, here, if missing; never loads its weights
-    annotator = annotator_for(settings)
-    built_with = fingerprint(embedder, chunking, annotator.model, annotator.annotation)
+    built_with = fingerprint(embedder, chunking, annotator_for(settings))
     # the actors' settings name absolute paths: a worker's working directory need not be this one
     absolute = settings.model_copy(update={"model_cache_dir": settings.model_cache_dir.resolve()})
     where = f"{config.where}, {config.workers} workers"
@@ -127,7 +126,7 @@ def _sync(settings: Settings, strict: bool) -> int:
     # the fingerprint needs the model's name and version, not its weights: an index up to date costs no model load
     embedder = unloaded_embedder(settings)
     annotator = annotator_for(settings)
-    stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking, annotator.model, annotator.annotation))
+    stale = why_stale(settings.index_dir, articles, fingerprint(embedder, chunking, annotator))
     if not stale:
         print(f"index at {settings.index_dir} is up to date ({len(articles)} articles, model {embedder.name})")
         _print_skipped(scan)

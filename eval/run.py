@@ -236,7 +236,7 @@ def prepare_index(settings: Settings, articles_dir: Path, index_dir: Path) -> Pi
     articles = load_articles(articles_dir)
     chunking = chunking_config(settings)
     annotator = annotator_for(settings)
-    if not is_up_to_date(index_dir, articles, fingerprint(embedder, chunking, annotator.model, annotator.annotation)):
+    if not is_up_to_date(index_dir, articles, fingerprint(embedder, chunking, annotator)):
         print(f"building eval index of {articles_dir} in {index_dir} ...", file=sys.stderr)
         build_index(articles, embedder, index_dir, chunking, annotator=annotator)
     return pipeline_for(load_index(index_dir, model=embedder.name), embedder, settings)

@@ -270,7 +270,7 @@ class AnalyseBatch:
         self.chunker = Chunker(chunking)
         self.annotator = Annotator(*annotator).load()
         self.shards = Path(shards)
-        self.built_with = json.dumps(asdict(fingerprint(self.embedder, self.chunker.config, *annotator)))
+        self.built_with = json.dumps(asdict(fingerprint(self.embedder, self.chunker.config, self.annotator)))
 
     def __call__(self, batch: Any) -> dict[str, np.ndarray]:
         records = sorted(batch.to_pylist(), key=lambda r: int(r["position"]))

@@ -39,7 +39,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from index.annotate import Annotation, Annotator, SpanTuple
+from index.annotate import Annotator, SpanTuple
 from index.chunking import Chunk, Chunker, ChunkingConfig
 from index.corpus import Article, same_article, stored
 from index.dense import DenseConfig, build_dense, load_dense, save_dense
@@ -99,11 +99,10 @@ def code_hash(package: Path = _PACKAGE) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(
-    embedder: Embedder, chunking: ChunkingConfig | None = None, spacy_model: str = SPACY_MODEL, annotation: Annotation = "full"
-) -> Fingerprint:
-    """The fingerprint a build with this embedder, chunking, spaCy model and annotation level would have now."""
+def fingerprint(embedder: Embedder, chunking: ChunkingConfig | None = None, annotator: Annotator | None = None) -> Fingerprint:
+    """The fingerprint a build with this embedder, chunking and annotator (its spaCy model and level) would have now."""
     chunking = chunking or ChunkingConfig()
+    annotator = annotator or Annotator()
     return Fingerprint(
         format_version=FORMAT_VERSION,
         model=embedder.name,
@@ -111,9 +110,9 @@ def fingerprint(
         chunk_size=chunking.size,
         chunk_overlap=chunking.overlap,
         spacy_version=package_version("spacy"),
-        spacy_model=spacy_model,
-        spacy_model_version=package_version(spacy_model),
-        annotation=annotation,
+        spacy_model=annotator.model,
+        spacy_model_version=package_version(annotator.model),
+        annotation=annotator.annotation,
         code_hash=code_hash(),
     )
 
@@ -483,7 +482,7 @@ def build_index(
             if not now:
                 raise ValueError("cannot build an index of no articles")
             parts = refresh_parts(parts, now, lambda missing: analyse_articles(missing, embedder, chunker, annotator))
-        return write_build(root, parts, fingerprint(embedder, chunker.config, annotator.model, annotator.annotation), started, dense=dense)
+        return write_build(root, parts, fingerprint(embedder, chunker.config, annotator), started, dense=dense)
 
 
 def write_build(root: Path, parts: BuildParts, built_with: Fingerprint, started: float, *, dense: DenseConfig | None = None) -> Manifest:

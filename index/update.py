@@ -117,7 +117,7 @@ def _update(
     started = time.perf_counter()
     chunker = Chunker(chunking)
     annotator = annotator or Annotator()
-    expected = fingerprint(embedder, chunker.config, annotator.model, annotator.annotation)
+    expected = fingerprint(embedder, chunker.config, annotator)
     with build_lock(root):
         base, why_full = _current(root, expected)
         wanted = sorted(target_of(None if base is None else base.articles), key=lambda a: a.doc_id)

