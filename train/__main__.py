@@ -49,7 +49,7 @@ def _share(text: str) -> tuple[str, float]:
 
 def _fit(args: argparse.Namespace) -> int:
     shares = dict(_share(s) for s in args.share)
-    split = build(args.sources, seed=args.seed, negatives=args.negatives, shares=shares)
+    split = build(args.sources, seed=args.seed, negatives=args.negatives, shares=shares, piaf_dir=args.piaf_dir, news_files=args.news_files)
     print(json.dumps(split.counts), file=sys.stderr)
     config = TrainConfig(
         epochs=args.epochs,
@@ -60,8 +60,9 @@ def _fit(args: argparse.Namespace) -> int:
         stride=args.stride,
         max_steps=args.max_steps,
         stop_at=args.stop_at,
+        bf16=args.bf16,
     )
-    data = {"piaf": files_digest((PIAF_DIR).glob("*.jsonl")), "news": files_digest(NEWS_DIR.glob("*.jsonl"))}
+    data = {"piaf": files_digest(args.piaf_dir.glob("*.jsonl")), "news": files_digest(NEWS_DIR.glob(args.news_files))}
     data |= {source: files_digest(ENGLISH_DIR / name for name in names) for source, names in ENGLISH_FILES.items()}
     card = {
         "sources": args.sources,
@@ -70,6 +71,8 @@ def _fit(args: argparse.Namespace) -> int:
         "negatives": args.negatives,
         "shares": shares,
     }
+    if args.piaf_dir != PIAF_DIR or args.news_files != "*.jsonl":
+        card["french_data"] = {"piaf_dir": str(args.piaf_dir), "news_files": args.news_files}
     if args.init is not None:
         card["init_card"] = read_card(args.init)
     result = train(_base(), split.train, args.out, config, init=args.init, card=card, progress=sys.stderr.isatty())
@@ -120,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     fit.add_argument("--max-steps", type=int, default=None, help="plan a schedule of at most this many steps")
     fit.add_argument("--stop-at", type=int, default=None, help="stop at this step of the planned schedule (resumable)")
     fit.add_argument("--no-dev", action="store_true", help="skip scoring on the development split")
+    fit.add_argument("--bf16", action="store_true", help="train under bfloat16 autocast (about 3x faster on a CPU with AMX)")
+    fit.add_argument("--piaf-dir", type=Path, default=PIAF_DIR, help="the PIAF folder (../shared/datasets/piaf-train: the v1.0 part)")
+    fit.add_argument("--news-files", default="*.jsonl", help=f"a glob of the news files in {NEWS_DIR} to train on")
     dev = sub.add_parser("dev", help="score weights on the development split")
     dev.add_argument("weights", type=Path)
     dev.add_argument("--sources", nargs="+", default=["piaf", "news"], choices=SOURCES)

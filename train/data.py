@@ -134,10 +134,10 @@ def load_piaf(folder: Path = PIAF_DIR) -> tuple[dict[str, Article], list[Item]]:
     return articles, items
 
 
-def load_news(folder: Path = NEWS_DIR) -> tuple[dict[str, Article], list[Item]]:
+def load_news(folder: Path = NEWS_DIR, pattern: str = "*.jsonl") -> tuple[dict[str, Article], list[Item]]:
     articles: dict[str, Article] = {}
     items: list[Item] = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in sorted(folder.glob(pattern)):
         for row in read_jsonl(path):
             doc = Article(str(row["id"]), str(row["title"]), str(row["text"]), str(row.get("date") or "") or None)
             articles[doc.id] = doc
@@ -290,10 +290,12 @@ def build(
     shares: dict[str, float] | None = None,
     piaf_dir: Path = PIAF_DIR,
     news_dir: Path = NEWS_DIR,
+    news_files: str = "*.jsonl",
     english_dir: Path = ENGLISH_DIR,
 ) -> Split:
     """The training and development examples of the named sources (:data:`SOURCES`); ``shares`` keeps a
-    random part of a source's training examples (a sample of a large set, or a replay of an earlier stage's data)."""
+    random part of a source's training examples (a sample of a large set, or a replay of an earlier stage's data).
+    ``piaf_dir`` and ``news_files`` (a glob in ``news_dir``) choose a part of the French data (ablations)."""
     rng = random.Random(seed)
     train: list[Example] = []
     dev: list[Example] = []
@@ -303,7 +305,7 @@ def build(
         if source == "piaf":
             articles, items = load_piaf(piaf_dir)
         elif source == "news":
-            articles, items = load_news(news_dir)
+            articles, items = load_news(news_dir, news_files)
         elif source in ENGLISH_FILES:
             articles, items, loaded = load_english(source, english_dir)
             counts.update(loaded)

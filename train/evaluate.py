@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eval.metrics import exact_match, token_f1
@@ -23,6 +23,9 @@ class DevScores:
     no_answer_accuracy: float | None
     n_unanswerable: int
     by_source: dict[str, tuple[float, float, int]]
+    # share refused per kind of unanswerable example: "<source>/written" (a question written unanswerable) and
+    # "<source>/negative" (an answerable question over a paragraph that does not answer it), with their counts
+    refused: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     def line(self) -> str:
         parts = [f"EM {self.em:.3f} F1 {self.f1:.3f} (n={self.n})"]
@@ -39,6 +42,7 @@ class DevScores:
             "no_answer_accuracy": None if self.no_answer_accuracy is None else round(self.no_answer_accuracy, 4),
             "n_unanswerable": self.n_unanswerable,
             "by_source": {s: {"em": round(em, 4), "f1": round(f1, 4), "n": n} for s, (em, f1, n) in self.by_source.items()},
+            "refused": {k: {"share": round(v, 4), "n": n} for k, (v, n) in self.refused.items()},
         }
 
 
@@ -48,10 +52,12 @@ def score(model: SpanModel, examples: Sequence[Example], threshold: float = 0.0)
     ems: dict[str, list[float]] = defaultdict(list)
     f1s: dict[str, list[float]] = defaultdict(list)
     abstained: list[bool] = []
+    kinds: dict[str, list[bool]] = defaultdict(list)
     for ex in examples:
         guesses = model.read(ex.question, [ex.passage], k=1)
         if ex.answer is None:
             abstained.append(not guesses or guesses[0].score < threshold)
+            kinds[f"{ex.source}/{'negative' if ex.id.endswith('~neg') else 'written'}"].append(abstained[-1])
             continue
         text = ""
         if guesses:
@@ -68,4 +74,5 @@ def score(model: SpanModel, examples: Sequence[Example], threshold: float = 0.0)
         sum(abstained) / len(abstained) if abstained else None,
         len(abstained),
         {s: (sum(ems[s]) / len(ems[s]), sum(f1s[s]) / len(f1s[s]), len(ems[s])) for s in ems},
+        {k: (sum(v) / len(v), len(v)) for k, v in sorted(kinds.items())},
     )

@@ -39,6 +39,7 @@ class TrainConfig:
     threads: int = 2
     max_steps: int | None = None  # plan a shorter schedule (tests)
     stop_at: int | None = None  # stop at this step of the planned schedule (a time budget); resumable
+    bf16: bool = False  # forward and backward under bfloat16 autocast (fp32 master weights): ~3x faster where the CPU has AMX
 
 
 @dataclass(frozen=True)
@@ -144,12 +145,13 @@ def train(
     while step < end:
         batch = [feats[i] for i in flat[step]]
         ids, mask = pad([f.input_ids for f in batch], tokenizer.pad_token_id)
-        out = model(
-            input_ids=torch.tensor(ids),
-            attention_mask=torch.tensor(mask),
-            start_positions=torch.tensor([f.start for f in batch]),
-            end_positions=torch.tensor([f.end for f in batch]),
-        )
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            out = model(
+                input_ids=torch.tensor(ids),
+                attention_mask=torch.tensor(mask),
+                start_positions=torch.tensor([f.start for f in batch]),
+                end_positions=torch.tensor([f.end for f in batch]),
+            )
         out.loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
