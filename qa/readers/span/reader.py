@@ -2,9 +2,10 @@
 
 Each retrieved chunk is widened to whole sentences (an answer cut by a chunk boundary is read whole) and
 overlapping passages of one article are merged, so nothing is read twice. The span model scores spans
-against each window's null score; the best span over every passage is the answer, its confidence a
-logistic function of that score (fitted on the development split, stored in the model's card), and
-under ``no_answer_threshold`` the articles do not say. Spans are cut back to the article's own
+against each window's null score; the best span over every passage is the answer. Its confidence is the
+probability that the articles answer the question, from the answerability head over the reader's evidence
+(``answerability.py``), or else a logistic function of its score; both are fitted on the development split
+and stored in the model's card. Under ``no_answer_threshold`` the articles do not say. Spans are cut back to the article's own
 characters: ``article.text[start:end]`` is the answer, always.
 """
 
@@ -20,6 +21,7 @@ from index.store import Index
 from qa.readers import answer_key, distinct_alternatives
 from qa.readers.analysis import QuestionAnalysis, analyse
 from qa.readers.locate import SentenceRows
+from qa.readers.span.answerability import AnswerabilityHead, Evidence, evidence
 from qa.readers.span.model import SpanGuess, SpanModel, trim
 from qa.types import Answer, Hit, Span
 
@@ -43,6 +45,9 @@ class ModelReaderConfig:
     # A first passage whose best span reaches this confidence settles the question: the other passages are
     # not read (None: every passage is read). Saves the model's time on the questions it is sure of.
     settle_confidence: float | None = None
+    # Whether the articles answer at all (fitted on the development split, stored in the card): the confidence is
+    # its probability. None: the calibrated score is the confidence.
+    answerability: AnswerabilityHead | None = None
 
     def __post_init__(self) -> None:
         if self.max_chunks < 1:
@@ -82,6 +87,7 @@ class ModelReader:
         tune``, ``python -m eval.variants``); ``threshold`` and ``settle`` override the card's."""
         card = model.card
         a, b = card.get("calibration", (1.0, 0.0))
+        head = card.get("answerability")
         t = threshold if threshold is not None else float(card.get("no_answer_threshold", 0.5))
         return ModelReaderConfig(
             max_chunks=max_chunks,
@@ -90,6 +96,7 @@ class ModelReader:
             passage_penalty=float(card.get("passage_penalty", 0.0)),
             kind_weight=float(card.get("kind_weight", 0.0)),
             settle_confidence=settle if settle is not None else _optional_float(card.get("settle_confidence")),
+            answerability=AnswerabilityHead.from_card(head) if head else None,
         )
 
     def kind_match(self, analysis: QuestionAnalysis, doc_id: str, start: int, end: int) -> float:
@@ -133,6 +140,22 @@ class ModelReader:
         z = max(-50.0, min(50.0, a * score + b))
         return 1.0 / (1.0 + math.exp(-z))
 
+    def evidence(self, question: str, found: list[tuple[Passage, SpanGuess, int, int]]) -> Evidence:
+        """What the answerability head reads of the best of ``found`` (as :meth:`guesses` returns them)."""
+        p, g, start, end = found[0]
+        text = self.index.articles[p.doc_id].text
+        row = self.sentence_row(p.doc_id, start)
+        sentence = self.index.sentences[row].text if row is not None else text[p.start : p.end]
+        others = [(self.index.articles[q.doc_id].text[a:b], h.score) for q, h, a, b in found[1:]]
+        return evidence(question, text[start:end], g.score, g.null_score, g.passage, sentence, text[p.start : p.end], others)
+
+    def answer_confidence(self, question: str, found: list[tuple[Passage, SpanGuess, int, int]]) -> float:
+        """The confidence in the best of ``found``: the probability that the articles answer the question, from the
+        answerability head over the reader's evidence where the card has one, else its calibrated score."""
+        if self.config.answerability is not None:
+            return self.config.answerability.probability(self.evidence(question, found))
+        return self.confidence(found[0][1].score)
+
     def guesses(self, question: str, hits: list[Hit]) -> list[tuple[Passage, SpanGuess, int, int]]:
         """Every span the model proposes, best first by the model's score joined with the evidence
         (passage rank, kind), as (passage, guess with that score, document start, document end)."""
@@ -170,9 +193,9 @@ class ModelReader:
         if not found:
             return None
         keys = [answer_key(self.index.articles[q.doc_id].text[a:b]) for q, _, a, b in found]
-        p, g, start, end = found[0]
+        p, _, start, end = found[0]
         key = keys[0]
-        confidence = self.confidence(g.score)
+        confidence = self.answer_confidence(question, found)
         if confidence < self.config.no_answer_threshold:
             return None
         row = self.sentence_row(p.doc_id, start)
