@@ -151,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"best {result['best']}; calibration {result['calibration']}; threshold {result['threshold']}")
         for row in result["sweep"]:  # type: ignore[attr-defined]
             print("  " + "  ".join(f"{k} {v}" for k, v in row.items()))
+        print("unanswerable refused at a given share of answerable questions refused (news dev, as served; head out of fold):")
+        for row in result["matched"]:  # type: ignore[attr-defined]
+            print("  " + "  ".join(f"{k} {v}" for k, v in row.items()))
+        print(f"answerable questions refused at the threshold, out of fold: {result['answerable_refused']}")
         return 0
     if args.command == "dev":
         _dev(args.weights, args.sources)

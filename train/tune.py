@@ -4,9 +4,10 @@ One pass through the real pipeline (open retrieval) collects, per question, ever
 with its raw score, its passage's retrieval rank and its kind match. A grid over the passage penalty and
 the kind weight picks the pair with the best mean F1 over the development sets (news and PIAF); with it, a
 logistic curve of the joined score gives the confidence (labels: F1 >= 0.5, and any answer to an
-unanswerable question is wrong). A second pass reads the news questions as the service will (the picked
-evidence weights, the calibration, the settling confidence) and fits the answerability head on what it
-saw (label: the question has an answer); the confidence is then the head's probability. The no-answer
+unanswerable question is wrong). A second pass reads the questions of both sets as the service will (the
+picked evidence weights, the calibration, the settling confidence) and fits the answerability head on what it
+saw (label: the question has an answer; PIAF's answerable questions keep the head from learning the news set's
+habits alone, such as near-misses that ask for numbers); the confidence is then the head's probability. The no-answer
 threshold is the highest that leaves at most 8% of the answerable news questions unanswered, read off the
 head's out-of-fold probabilities (5 folds by article), so that the threshold is not fitted on the very
 questions the head learned. Everything goes into the weights' card,
@@ -178,6 +179,16 @@ def highest_threshold(answerable: np.ndarray, max_refused: float = MAX_UNANSWERE
     return math.floor(float(ordered[k]) * 1e4) / 1e4
 
 
+def refused_at(confidence: np.ndarray, answerable: np.ndarray, max_refused: float) -> float:
+    """The share of unanswerable questions refused at the threshold that refuses ``max_refused`` of the answerable."""
+    t = highest_threshold(confidence[answerable], max_refused)
+    unanswerable = confidence[~answerable]
+    return round(float(np.mean(unanswerable < t)), 4) if len(unanswerable) else float("nan")
+
+
+MATCHED = (0.03, 0.05, 0.08, 0.10, 0.15, 0.20)
+
+
 def f1_of(asked: list[Asked], penalty: float, kind_weight: float) -> tuple[float, float]:
     f1s, ems = [], []
     for a in asked:
@@ -225,23 +236,38 @@ def tune(weights: Path, sets: dict[str, tuple[Path, Path]], chunks: int) -> dict
         kind_weight=kind_weight,
         settle_confidence=None if settle is None else float(settle),
     )
-    news_q, news_a = sets["news"]
-    reads = read_as_served(weights, news_q, news_a, served)
-    seen = [r for r in reads if r.evidence is not None]
+    news_q, _ = sets["news"]
+    by_set = {name: read_as_served(weights, q, a, served) for name, (q, a) in sets.items()}
+    seen = [r for reads_ in by_set.values() for r in reads_ if r.evidence is not None]
     x = np.array([r.evidence for r in seen])
     labels = np.array([float(r.question.answerable) for r in seen])
     head = fit_head(x, labels)
     held_out = dict(zip([id(r) for r in seen], out_of_fold(x, labels, [article_of(r.question) for r in seen]), strict=True))
-    joined = [held_out[id(r)] if r.evidence is not None else 0.0 for r in reads]
+    oof = {name: [held_out[id(r)] if r.evidence is not None else 0.0 for r in reads_] for name, reads_ in by_set.items()}
+    reads, joined = by_set["news"], oof["news"]
     answerable = np.array([c for r, c in zip(reads, joined, strict=True) if r.question.answerable])
     with_head = refusal_curve(answerable, np.array([c for r, c in zip(reads, joined, strict=True) if not r.question.answerable]))
     threshold = highest_threshold(answerable)
+    answerable_refused = {
+        name: round(float(np.mean([c < threshold for r, c in zip(by_set[name], oof[name], strict=True) if r.question.answerable])), 4)
+        for name in by_set
+    }
+    is_answerable = np.array([r.question.answerable for r in reads])
+    by_score, by_head = np.array([r.confidence for r in reads]), np.array(joined)
+    matched = [
+        {
+            "answerable_refused_at_most": m,
+            "null_score_difference": refused_at(by_score, is_answerable, m),
+            "answerability_head": refused_at(by_head, is_answerable, m),
+        }
+        for m in MATCHED
+    ]
     card.update(
         {
             "passage_penalty": penalty,
             "kind_weight": kind_weight,
             "calibration": [round(a, 4), round(b, 4)],
-            "answerability": head.as_card() | {"fitted_on": str(news_q), "questions": len(seen), "l2": HEAD_L2},
+            "answerability": head.as_card() | {"fitted_on": [str(q) for q, _ in sets.values()], "questions": len(seen), "l2": HEAD_L2},
             "no_answer_threshold": threshold,
             "tuned_on": {name: str(q) for name, (q, _) in sets.items()} | {"chunks": chunks, "max_unanswered": MAX_UNANSWERED},
             "tuning_grid": grid,
@@ -251,6 +277,8 @@ def tune(weights: Path, sets: dict[str, tuple[Path, Path]], chunks: int) -> dict
                 "score_only": score_only[::5],
                 "with_head_out_of_fold": with_head[::5],
                 "score_only_threshold": highest_threshold(calibrated),
+                "unanswerable_refused_matched": matched,
+                "answerable_refused_at_threshold_out_of_fold": answerable_refused,
             },
         }
     )
@@ -265,5 +293,7 @@ def tune(weights: Path, sets: dict[str, tuple[Path, Path]], chunks: int) -> dict
             for s, h in zip(score_only[::5], with_head[::5], strict=True)
         ],
         "grid": grid,
+        "matched": matched,
+        "answerable_refused": answerable_refused,
         "features": FEATURES,
     }

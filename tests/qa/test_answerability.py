@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -35,7 +33,6 @@ def test_evidence_of_a_near_miss_answer() -> None:
     )
     assert ev.score == 2.5 and ev.null == 4.0 and ev.rank == 1
     assert ev.margin == pytest.approx(2.0)  # "3 millions" shares a term with the answer: Lyon is the rival
-    assert ev.length == pytest.approx(math.log1p(3))
     assert ev.cover_sentence < 1.0 and ev.cover_passage < 1.0
     alone = evidence("Qui ?", "Marie", 1.0, 0.0, 0, "Marie vient.", "Marie vient.", [])
     assert alone.margin == MARGIN_CAP
@@ -50,9 +47,9 @@ def head(weights: tuple[float, ...], bias: float = 0.0) -> AnswerabilityHead:
 def test_the_head_is_a_logistic_function_and_round_trips_through_the_card() -> None:
     n = len(FEATURES)
     h = head((1.0,) + (0.0,) * (n - 1), bias=-2.0)
-    ev = Evidence(2.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0)
+    ev = Evidence(2.0, 0.0, 0.0, 0, 0.0, 0.0)
     assert h.probability(ev) == pytest.approx(0.5)
-    assert h.probability(Evidence(5.0, 0.0, 0.0, 0, 0.0, 0.0, 0.0)) > 0.9
+    assert h.probability(Evidence(5.0, 0.0, 0.0, 0, 0.0, 0.0)) > 0.9
     assert AnswerabilityHead.from_card(h.as_card()) == h
 
 

@@ -5,10 +5,12 @@ answer" inside one window. It misses what a near-miss question looks like: the p
 the model finds the nearest number or name, but the words that make the question (the *employees* of
 "how many employees?") are nowhere near that span. The head reads, for the best span: its score, its
 window's null score, its margin over the best answer that shares no term with it, its passage's rank in
-retrieval order, its length, and the share of the question's content terms found in its sentence and in
-its passage. ``python -m train tune`` fits it on the news development split (label: the question has an
-answer in the articles) and stores it in the weights' card; the reader's confidence is then the head's
-probability, and under the card's threshold the articles do not say.
+retrieval order, and the share of the question's content terms found in its sentence and in its passage.
+Nothing of the answer's shape (its length, whether it is a number): the news set's near-misses ask for
+numbers and dates more often than its answerable questions, and a head that learned that would refuse
+short answers, not unanswered questions. ``python -m train tune`` fits it on the development splits
+(label: the question has an answer in the articles) and stores it in the weights' card; the reader's
+confidence is then the head's probability, and under the card's threshold the articles do not say.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ class Evidence:
     null: float  # its window's null score (start + end logit of the first token)
     margin: float  # its score minus the best score of an answer sharing no term with it (capped)
     rank: int  # its passage's rank in retrieval order
-    length: float  # log(1 + words of the answer)
     cover_sentence: float  # share of the question's content terms in the answer's sentence
     cover_passage: float  # the same in the answer's passage
 
@@ -69,7 +70,6 @@ def evidence(
         null=null,
         margin=margin,
         rank=rank,
-        length=math.log1p(len(answer.split())),
         cover_sentence=cover(asked, sentence),
         cover_passage=cover(asked, passage),
     )
