@@ -32,6 +32,7 @@ FIRST_NEWS = "*[a-z]_[0-9].jsonl"  # the first 120 news articles (1,440 question
 ENGLISH = tuple(ENGLISH_FILES)
 # make train's first stage: a sample of the largest English sets
 SHARES = {"squad": 0.6, "shifts": 0.35, "covid": 0.5}
+DEFAULT_SEED = 13  # make train's; another seed runs a variant again beside it (the run-to-run spread)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def run_variant(variant: Variant, init: Path, out: Path, config: TrainConfig) ->
     from qa.readers.span.model import read_card
     from train.trainer import train
 
-    folder = out / variant.name
+    folder = out / (variant.name if config.seed == DEFAULT_SEED else f"{variant.name}-seed{config.seed}")
     done = folder / "dev.json"
     if done.exists():
         return dict(json.loads(done.read_text(encoding="utf-8")))
@@ -86,7 +87,8 @@ def run_variant(variant: Variant, init: Path, out: Path, config: TrainConfig) ->
         return {}
     row = {
         "variant": variant.name,
-        "label": variant.label,
+        "label": variant.label if config.seed == DEFAULT_SEED else f"{variant.label}, seed {config.seed}",
+        "seed": config.seed,
         "train_examples": split.counts["train_examples"],
         "windows": info["windows"],
         "steps": info["steps"],
@@ -107,7 +109,7 @@ def _cell(dev: dict[str, Any], key: str) -> str:
 
 def table(rows: Sequence[dict[str, Any]]) -> str:
     """A markdown table: one row per variant, its difference to the full mix in brackets."""
-    full = next((r for r in rows if r["variant"] == "all"), None)
+    full = next((r for r in rows if r["variant"] == "all" and r.get("seed", DEFAULT_SEED) == DEFAULT_SEED), None)
     keys = ("piaf", "news", "news/written", "news/negative", "piaf/negative")
     head = (
         "| variant | examples | PIAF dev F1 | news dev F1 | news unanswerable refused"
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--steps", type=int, default=400)
     run.add_argument("--lr", type=float, default=1e-4)
     run.add_argument("--bf16", action="store_true")
+    run.add_argument("--seed", type=int, default=DEFAULT_SEED, help="data order, samples and dropout (another seed: the spread)")
     run.add_argument("--variants", nargs="+", default=[v.name for v in VARIANTS], choices=list(BY_NAME))
     run.add_argument("--baseline", type=Path, nargs="*", default=[], help="weights to score as they are (a row each)")
     show = sub.add_parser("table", help="print the table of the finished variants")
@@ -153,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{PIAF_V10_DIR} is missing: the variants without v1.1 need it")
         if not any(NEWS_DIR.glob(FIRST_NEWS)):
             raise SystemExit(f"no {FIRST_NEWS} in {NEWS_DIR}")
-        config = TrainConfig(epochs=1, lr=args.lr, max_steps=args.steps, bf16=args.bf16)
+        config = TrainConfig(epochs=1, lr=args.lr, max_steps=args.steps, bf16=args.bf16, seed=args.seed)
         for weights in args.baseline:
             target = args.out / f"baseline-{weights.parent.name}" / "dev.json"
             if not target.exists():

@@ -36,3 +36,13 @@ def test_the_table_shows_each_variant_against_the_full_mix() -> None:
     text = table(rows)
     assert "| all sources | 1,000 | 0.600 | 0.700 | 50.0% |" in text
     assert "| without the English sets | 400 | 0.620 (+0.020) | 0.650 (-0.050) | 40.0% (-0.100) |" in text
+
+
+def test_a_second_seed_is_a_row_of_its_own_measured_against_the_first() -> None:
+    rows = [
+        {"variant": "all", "label": "all sources", "train_examples": 1000, "dev": dev(0.6, 0.7, 0.5)},
+        {"variant": "all", "label": "all sources, seed 7", "seed": 7, "train_examples": 1000, "dev": dev(0.61, 0.69, 0.5)},
+    ]
+    text = table(rows)
+    assert "| all sources | 1,000 | 0.600 | 0.700 | 50.0% |" in text
+    assert "| all sources, seed 7 | 1,000 | 0.610 (+0.010) | 0.690 (-0.010) |" in text
