@@ -15,22 +15,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from index.models import DEFAULT_MODEL, resolve_model
 from qa.readers.span.model import DEFAULT_WEIGHTS, SpanModel, card_path, read_card
+from train import base_dir
 from train.data import ENGLISH_DIR, ENGLISH_FILES, NEWS_DIR, PIAF_DIR, SOURCES, build, card_licences, files_digest
 from train.evaluate import score
 from train.trainer import TrainConfig, train
 
-MODEL_CACHE = Path("data/models")
-
-
-def _base() -> Path:
-    return Path(resolve_model(DEFAULT_MODEL, MODEL_CACHE).location)
-
 
 def _dev(weights: Path, sources: list[str]) -> dict[str, object]:
     split = build(sources)
-    model = SpanModel(_base(), weights, threads=2).load()
+    model = SpanModel(base_dir(), weights, threads=2).load()
     scores = score(model, split.dev)
     print(f"{weights}: dev {scores.line()}")
     return scores.as_dict()
@@ -75,7 +69,7 @@ def _fit(args: argparse.Namespace) -> int:
         card["french_data"] = {"piaf_dir": str(args.piaf_dir), "news_files": args.news_files}
     if args.init is not None:
         card["init_card"] = read_card(args.init)
-    result = train(_base(), split.train, args.out, config, init=args.init, card=card, progress=sys.stderr.isatty())
+    result = train(base_dir(), split.train, args.out, config, init=args.init, card=card, progress=sys.stderr.isatty())
     weights = args.out / "span_reader.safetensors"
     if not args.no_dev:
         result["dev"] = _dev(weights, ["piaf", "news"])

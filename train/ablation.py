@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from train import base_dir
 from train.data import ENGLISH_FILES, NEWS_DIR, PIAF_DIR, build
 from train.trainer import TrainConfig
 
@@ -55,18 +56,12 @@ VARIANTS = (
 BY_NAME = {v.name: v for v in VARIANTS}
 
 
-def _base() -> Path:
-    from index.models import DEFAULT_MODEL, resolve_model
-
-    return Path(resolve_model(DEFAULT_MODEL, Path("data/models")).location)
-
-
 def dev_scores(weights: Path) -> dict[str, Any]:
     """The fixed development splits (PIAF v1.1, the whole news set), scored with the paragraph given."""
     from qa.readers.span.model import SpanModel
     from train.evaluate import score
 
-    model = SpanModel(_base(), weights, threads=2).load()
+    model = SpanModel(base_dir(), weights, threads=2).load()
     return score(model, build(["piaf", "news"]).dev).as_dict()
 
 
@@ -82,7 +77,7 @@ def run_variant(variant: Variant, init: Path, out: Path, config: TrainConfig) ->
     split = build(variant.sources, seed=config.seed, negatives=0.3, shares=shares, piaf_dir=variant.piaf_dir, news_files=variant.news_files)
     print(f"{variant.name}: {split.counts['train_examples']} training examples", file=sys.stderr)
     card = {"sources": list(variant.sources), "ablation": variant.name, "counts": split.counts, "init_card": read_card(init)}
-    info = train(_base(), split.train, folder, config, init=init, card=card, progress=sys.stderr.isatty())
+    info = train(base_dir(), split.train, folder, config, init=init, card=card, progress=sys.stderr.isatty())
     if info["steps"] < info["planned_steps"]:
         return {}
     row = {
@@ -99,12 +94,20 @@ def run_variant(variant: Variant, init: Path, out: Path, config: TrainConfig) ->
     return row
 
 
-def _cell(dev: dict[str, Any], key: str) -> str:
+def _value(dev: dict[str, Any], key: str) -> float | None:
+    """A source's F1 ("piaf", "news") or a kind's share refused ("news/written", ...); None where not scored."""
     if key in ("piaf", "news"):
         got = dev["by_source"].get(key)
-        return "" if got is None else f"{got['f1']:.3f}"
+        return None if got is None else float(got["f1"])
     got = dev["refused"].get(key)
-    return "" if got is None else f"{got['share']:.1%}"
+    return None if got is None else float(got["share"])
+
+
+def _cell(dev: dict[str, Any], key: str) -> str:
+    value = _value(dev, key)
+    if value is None:
+        return ""
+    return f"{value:.3f}" if key in ("piaf", "news") else f"{value:.1%}"
 
 
 def table(rows: Sequence[dict[str, Any]]) -> str:
@@ -120,18 +123,12 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
         cells = []
         for key in keys:
             cell = _cell(r["dev"], key)
-            if full is not None and r is not full and cell:
-                mine, theirs = _value(r["dev"], key), _value(full["dev"], key)
+            mine, theirs = _value(r["dev"], key), None if full is None or r is full else _value(full["dev"], key)
+            if mine is not None and theirs is not None:
                 cell += f" ({mine - theirs:+.3f})"
             cells.append(cell)
         lines.append(f"| {r['label']} | {r['train_examples']:,} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def _value(dev: dict[str, Any], key: str) -> float:
-    if key in ("piaf", "news"):
-        return float(dev["by_source"][key]["f1"])
-    return float(dev["refused"][key]["share"])
 
 
 def main(argv: list[str] | None = None) -> int:

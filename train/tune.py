@@ -126,12 +126,11 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: list[str], k: int = HEAD_F
 
 @dataclass(frozen=True)
 class Read:
-    """A question read as the service reads it: the best answer's calibrated score, its evidence, its F1."""
+    """A question read as the service reads it: the best answer's calibrated score and its evidence."""
 
     question: Question
     confidence: float  # the calibrated score alone
     evidence: tuple[float, ...] | None
-    f1: float
 
 
 def read_as_served(weights: Path, questions: Path, articles: Path, config: ModelReaderConfig) -> list[Read]:
@@ -145,12 +144,9 @@ def read_as_served(weights: Path, questions: Path, articles: Path, config: Model
         query = pipeline.embedder.encode_queries([q.question])[0]
         found = reader.guesses(q.question, pipeline.retriever.retrieve(q.question, query, config.max_chunks))
         if not found:
-            out.append(Read(q, 0.0, None, 0.0))
+            out.append(Read(q, 0.0, None))
             continue
-        p, g, s, e = found[0]
-        text = pipeline.index.articles[p.doc_id].text[s:e]
-        f1 = token_f1(text, q.answers) if q.answerable else 0.0
-        out.append(Read(q, reader.confidence(g.score), reader.evidence(q.question, found).vector(), f1))
+        out.append(Read(q, reader.confidence(found[0][1].score), reader.evidence(q.question, found).vector()))
     return out
 
 

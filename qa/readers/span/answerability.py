@@ -50,6 +50,11 @@ def cover(question_terms: set[str], text: str) -> float:
     return len(question_terms & set(terms(text))) / len(question_terms)
 
 
+def _answer_terms(answer: str) -> set[str]:
+    """An answer's content terms, or its folded text when it has none (a number alone, a stopword)."""
+    return set(terms(answer)) or {answer.strip().lower()}
+
+
 def evidence(
     question: str,
     answer: str,
@@ -61,8 +66,8 @@ def evidence(
     others: Sequence[tuple[str, float]],
 ) -> Evidence:
     """The evidence for ``answer`` (the best span), given the other proposed answers as (text, score), best first."""
-    own = set(terms(answer)) or {answer.strip().lower()}
-    rival = next((s for text, s in others if not (set(terms(text)) or {text.strip().lower()}) & own), None)
+    own = _answer_terms(answer)
+    rival = next((s for text, s in others if not _answer_terms(text) & own), None)
     margin = MARGIN_CAP if rival is None else min(MARGIN_CAP, score - rival)
     asked = set(terms(question))
     return Evidence(

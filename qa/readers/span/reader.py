@@ -115,6 +115,13 @@ class ModelReader:
                 best = max(best, analysis.type_match(label))
         return best
 
+    def sentence_text(self, passage: Passage, offset: int) -> str:
+        """The sentence holding ``offset`` of the passage's article, or the passage where none is found."""
+        row = self.sentence_row(passage.doc_id, offset)
+        if row is not None:
+            return self.index.sentences[row].text
+        return self.index.articles[passage.doc_id].text[passage.start : passage.end]
+
     def sentence_row(self, doc_id: str, offset: int) -> int | None:
         """The row of the sentence holding character ``offset`` of an article."""
         return self._located.at(doc_id, offset)
@@ -144,8 +151,7 @@ class ModelReader:
         """What the answerability head reads of the best of ``found`` (as :meth:`guesses` returns them)."""
         p, g, start, end = found[0]
         text = self.index.articles[p.doc_id].text
-        row = self.sentence_row(p.doc_id, start)
-        sentence = self.index.sentences[row].text if row is not None else text[p.start : p.end]
+        sentence = self.sentence_text(p, start)
         others = [(self.index.articles[q.doc_id].text[a:b], h.score) for q, h, a, b in found[1:]]
         return evidence(question, text[start:end], g.score, g.null_score, g.passage, sentence, text[p.start : p.end], others)
 
@@ -205,10 +211,8 @@ class ModelReader:
 
         def span(item: tuple[Passage, SpanGuess, int, int]) -> Span:
             q, h, a, b = item
-            r = self.sentence_row(q.doc_id, a)
             body = self.index.articles[q.doc_id].text
-            sentence = self.index.sentences[r].text if r is not None else body[q.start : q.end]
-            return Span(body[a:b], q.doc_id, a, b, sentence, round(min(confidence, self.confidence(h.score)), 4))
+            return Span(body[a:b], q.doc_id, a, b, self.sentence_text(q, a), round(min(confidence, self.confidence(h.score)), 4))
 
         places = [(q.doc_id, a, b) for q, _, a, b in found]
         supporting: dict[str, Span] = {}
